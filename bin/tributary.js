@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// The CLI is compiled to dist/ by `npm run build` (run automatically by `npm ci` / `npm install`).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+if (!existsSync(main)) {
+  console.error(
+    'tributary: the CLI is not built yet. Run `npm ci` (or `npm run build`) in the tributary folder first.',
+  );
+  process.exit(2);
+}
+const { run } = await import(main);
+process.exitCode = await run(process.argv);

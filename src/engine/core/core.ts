@@ -1,0 +1,74 @@
+/**
+ * The evaluation core for a whole plan: one FeatureGroupEngine per group, reference tables, and one ViewEngine
+ * per view. Both runtimes drive this: online feeds events as they arrive, offline as it sweeps history.
+ * Pure: no I/O, no clock; time is always an argument.
+ */
+import type { Plan } from '../../definitions/plan.js';
+import type { CoreEvent } from './event.js';
+import { FeatureGroupEngine } from './group-engine.js';
+import { keyString } from './keys.js';
+import { ReferenceTables } from './reference-tables.js';
+import { ViewEngine, type Vector } from './view-engine.js';
+
+export class UnknownNameError extends Error {
+  readonly code = 'TRIBUTARY_UNKNOWN_NAME';
+  constructor(kind: string, name: string, known: readonly string[]) {
+    super(`unknown ${kind} \`${name}\`; known: ${known.join(', ') || 'none'}`);
+    this.name = 'UnknownNameError';
+  }
+}
+
+export class Core {
+  readonly tables = new ReferenceTables();
+  readonly groups = new Map<string, FeatureGroupEngine>();
+  private readonly groupsByStream = new Map<string, FeatureGroupEngine[]>();
+  private readonly views = new Map<string, ViewEngine>();
+
+  constructor(readonly plan: Plan) {
+    for (const group of Object.values(plan.features)) {
+      const engine = new FeatureGroupEngine(plan, group, this.tables);
+      this.groups.set(group.name, engine);
+      const list = this.groupsByStream.get(group.stream) ?? [];
+      list.push(engine);
+      this.groupsByStream.set(group.stream, list);
+    }
+    for (const view of Object.values(plan.views))
+      this.views.set(view.name, new ViewEngine(plan, view, this.groups));
+  }
+
+  /** Applies one (validated, de-duplicated) event of a stream to every group that reads the stream. */
+  addEvent(stream: string, event: CoreEvent): void {
+    const groups = this.groupsByStream.get(stream);
+    if (!groups) {
+      if (!(stream in this.plan.streams))
+        throw new UnknownNameError('stream', stream, Object.keys(this.plan.streams));
+      return;
+    }
+    for (let g = 0; g < groups.length; g++) groups[g]!.add(event);
+  }
+
+  /** Adds a reference-table row version (valid from its validFrom field). */
+  addTableRow(table: string, validFrom: number, seq: number, row: Readonly<Record<string, unknown>>): void {
+    const plan = this.plan.tables[table];
+    if (!plan) throw new UnknownNameError('table', table, Object.keys(this.plan.tables));
+    const key = keyString(row[plan.keyField]);
+    if (key === null) throw new Error(`table \`${table}\` row has no key \`${plan.keyField}\``);
+    this.tables.put(table, key, validFrom, seq, row);
+  }
+
+  view(name: string): ViewEngine {
+    const view = this.views.get(name);
+    if (!view) throw new UnknownNameError('view', name, [...this.views.keys()]);
+    return view;
+  }
+
+  /** The vector of a view for entity keys as of t (events with time < t). */
+  read(
+    view: string,
+    keys: Readonly<Record<string, string>>,
+    t: number,
+    request?: Readonly<Record<string, unknown>>,
+  ): Vector {
+    return this.view(view).read(keys, t, request);
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Evaluates one feature group: routes each event to its entity's timeline after enriching it with lookups (as
+ * of the event's own time) and applying the `where` filter, and reads the group's features as of any t.
+ */
+import { compileCel } from '../../expressions/cel.js';
+import type { ExpressionPlan, FeatureGroupPlan, Plan, ValueType } from '../../definitions/plan.js';
+import type { CoreEvent } from './event.js';
+import { keyString } from './keys.js';
+import { buildLayout, emptyValue, type TimelineLayout } from './layout.js';
+import type { ReferenceTables } from './reference-tables.js';
+import { GroupShared, Timeline } from './timeline.js';
+
+type FieldReader = (fields: Readonly<Record<string, unknown>>, rows: Record<string, unknown>) => unknown;
+
+function fieldReader(field: string, aliases: ReadonlySet<string>): FieldReader {
+  const dot = field.indexOf('.');
+  if (dot > 0 && aliases.has(field.slice(0, dot))) {
+    const alias = field.slice(0, dot);
+    const name = field.slice(dot + 1);
+    return (_fields, rows) => (rows[alias] as Record<string, unknown> | null)?.[name];
+  }
+  return (fields) => fields[field];
+}
+
+function compileFilter(
+  where: ExpressionPlan | null,
+  plan: Plan,
+  group: FeatureGroupPlan,
+): ((context: Record<string, unknown>) => boolean) | null {
+  if (!where) return null;
+  if (where.kind === 'function') {
+    const fn = where.fn as (context: Record<string, unknown>) => unknown;
+    return (context) => fn(context) === true;
+  }
+  const variables: Record<string, ValueType | { fields: Record<string, ValueType> }> = {};
+  for (const f of plan.streams[group.stream]?.fields ?? []) variables[f.name] = f.type;
+  for (const lookup of group.lookups) {
+    variables[lookup.alias] = {
+      fields: Object.fromEntries((plan.tables[lookup.table]?.fields ?? []).map((f) => [f.name, f.type])),
+    };
+  }
+  const compiled = compileCel(where.source, variables);
+  return (context) => compiled.evaluate(context) === true;
+}
+
+export class FeatureGroupEngine {
+  readonly layout: TimelineLayout;
+  readonly names: readonly string[];
+  private readonly shared: GroupShared;
+  private readonly timelines = new Map<string, Timeline>();
+  private readonly keyField: string;
+  private readonly filter: ((context: Record<string, unknown>) => boolean) | null;
+  private readonly numericReaders: FieldReader[];
+  private readonly categoricalReaders: FieldReader[];
+  private readonly numbers: Float64Array;
+  private readonly ids: Int32Array;
+  /** Events seen, applied, and left out by the filter or for lack of a key. */
+  readonly stats = { applied: 0, filtered: 0, unkeyed: 0 };
+
+  constructor(
+    plan: Plan,
+    readonly group: FeatureGroupPlan,
+    private readonly tables: ReferenceTables | null = null,
+  ) {
+    this.layout = buildLayout(plan, group);
+    this.shared = new GroupShared(this.layout);
+    this.names = group.aggregations.map((a) => a.name);
+    this.keyField = plan.streams[group.stream]!.keys[group.entity]!;
+    this.filter = compileFilter(group.where, plan, group);
+    const aliases = new Set(group.lookups.map((l) => l.alias));
+    this.numericReaders = this.layout.numericFields.map((f) => fieldReader(f, aliases));
+    this.categoricalReaders = this.layout.categoricalFields.map((f) => fieldReader(f, aliases));
+    this.numbers = new Float64Array(this.layout.numericFields.length);
+    this.ids = new Int32Array(this.layout.categoricalFields.length);
+  }
+
+  /** Applies one event; false when it has no key for this group's entity or the filter leaves it out. */
+  add(event: CoreEvent): boolean {
+    const key = keyString(event.fields[this.keyField]);
+    if (key === null) {
+      this.stats.unkeyed++;
+      return false;
+    }
+    const rows = this.lookupRows(event);
+    if (this.filter) {
+      const context = this.group.lookups.length
+        ? { ...event.fields, ...rows }
+        : (event.fields as Record<string, unknown>);
+      if (!this.filter(context)) {
+        this.stats.filtered++;
+        return false;
+      }
+    }
+    const numbers = this.numbers;
+    for (let c = 0; c < numbers.length; c++) {
+      const value = this.numericReaders[c]!(event.fields, rows);
+      numbers[c] = typeof value === 'number' ? value : Number.NaN;
+    }
+    const ids = this.ids;
+    const dictionaries = this.shared.dictionaries;
+    for (let c = 0; c < ids.length; c++)
+      ids[c] = dictionaries[c]!.idOf(this.categoricalReaders[c]!(event.fields, rows));
+    let timeline = this.timelines.get(key);
+    if (!timeline) this.timelines.set(key, (timeline = new Timeline(this.shared)));
+    timeline.insert(event.time, event.seq, numbers, ids);
+    this.stats.applied++;
+    return true;
+  }
+
+  private lookupRows(event: CoreEvent): Record<string, unknown> {
+    const rows: Record<string, unknown> = {};
+    for (const lookup of this.group.lookups) {
+      const key = keyString(event.fields[lookup.keyField]);
+      rows[lookup.alias] =
+        key === null || !this.tables ? null : this.tables.asOf(lookup.table, key, event.time);
+    }
+    return rows;
+  }
+
+  /** Writes the group's features for `key` as of t into out[offset…], in aggregation order. */
+  read(key: string, t: number, out: unknown[], offset = 0): void {
+    const timeline = this.timelines.get(key);
+    if (timeline) timeline.read(t, out, offset);
+    else
+      for (let r = 0; r < this.names.length; r++)
+        out[offset + r] = emptyValue(this.group.aggregations[r]!.fn);
+  }
+
+  /** Features of `key` as of t, by name. */
+  readRecord(key: string, t: number): Record<string, unknown> {
+    const values: unknown[] = new Array(this.names.length);
+    this.read(key, t, values);
+    return Object.fromEntries(this.names.map((name, i) => [name, values[i]]));
+  }
+
+  get entityCount(): number {
+    return this.timelines.size;
+  }
+
+  /** Latest event time applied for an entity (-Infinity if none). */
+  latestTime(key: string): number {
+    return this.timelines.get(key)?.latestTime ?? Number.NEGATIVE_INFINITY;
+  }
+}

@@ -1,0 +1,338 @@
+/**
+ * One entity's events of one feature group, as sorted columns with the indexes that make as-of reads cheap.
+ *
+ * Events are kept in (event time, arrival sequence) order in typed columns. An on-time event is appended; a
+ * late one is inserted where it belongs and changes every later read (semantics.md). A read at t looks only at
+ * events with time < t and, per window [start, t), binary-searches its first event: counts are differences of
+ * positions, numeric aggregates come from hierarchical tiles (TileTree), distinct counts from DistinctIndex,
+ * first/last from presence lists, approximate distinct counts from a sliding HyperLogLog.
+ */
+import { Dictionary } from './dictionary.js';
+import { DistinctIndex } from './distinct-index.js';
+import { type AggregationReader, emptyValue, type TimelineLayout } from './layout.js';
+import { DDSketch } from './operators/ddsketch.js';
+import { estimateFromRegisters, REGISTERS, rankOf, registerOf } from './operators/hyperloglog.js';
+import * as summary from './operators/numeric-summary.js';
+import { SlidingHyperLogLog } from './sliding-hll.js';
+import { TileTree } from './tile-tree.js';
+
+/** An entity with fewer events than this scans its window for approxCountDistinct instead of keeping a sketch. */
+const SLIDING_HLL_MIN_EVENTS = 256;
+
+/** State shared by all timelines of one feature group: layout, dictionaries and read scratch space. */
+export class GroupShared {
+  readonly dictionaries: Dictionary[];
+  readonly summaries: Float64Array;
+  readonly starts: Float64Array;
+  readonly lows: Int32Array;
+  readonly registers = new Uint8Array(REGISTERS);
+  readonly distinctScratch = new Set<number>();
+  readonly quantileScratch = new DDSketch();
+
+  constructor(readonly layout: TimelineLayout) {
+    this.dictionaries = layout.categoricalFields.map(() => new Dictionary());
+    this.summaries = new Float64Array(Math.max(1, layout.summarySlots.length) * summary.WIDTH);
+    this.starts = new Float64Array(layout.windows.length);
+    this.lows = new Int32Array(layout.windows.length);
+  }
+}
+
+/** First index in times[0..end) whose time is ≥ t. */
+export function lowerBound(times: Float64Array, end: number, t: number): number {
+  let lo = 0;
+  let hi = end;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Positions where all fields of a first/last set are non-null; implicit (every position) until a null arrives. */
+class PresenceList {
+  positions: Int32Array | null = null;
+  length = 0;
+
+  insert(position: number, n: number, present: boolean): void {
+    if (this.positions === null) {
+      if (present) return;
+      const positions = new Int32Array(Math.max(16, n * 2));
+      for (let i = 0; i < n; i++) positions[i] = i < position ? i : i + 1;
+      this.positions = positions;
+      this.length = n;
+      return;
+    }
+    let positions = this.positions;
+    const at = lowerBoundInt(positions, this.length, position);
+    for (let i = at; i < this.length; i++) positions[i]!++;
+    if (!present) return;
+    if (this.length === positions.length) {
+      const grown = new Int32Array(positions.length * 2);
+      grown.set(positions);
+      this.positions = positions = grown;
+    }
+    positions.copyWithin(at + 1, at, this.length);
+    positions[at] = position;
+    this.length++;
+  }
+
+  /** Index range [from, to) of present positions inside [lo, hi); with implicit positions, the range itself. */
+  range(lo: number, hi: number): [number, number] {
+    if (this.positions === null) return [lo, hi];
+    return [lowerBoundInt(this.positions, this.length, lo), lowerBoundInt(this.positions, this.length, hi)];
+  }
+
+  at(index: number): number {
+    return this.positions === null ? index : this.positions[index]!;
+  }
+}
+
+function lowerBoundInt(values: Int32Array, end: number, x: number): number {
+  let lo = 0;
+  let hi = end;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export class Timeline {
+  n = 0;
+  times: Float64Array;
+  seqs: Float64Array;
+  readonly numeric: Float64Array[];
+  readonly categorical: Int32Array[];
+  private readonly trees: (TileTree | null)[];
+  private readonly distinct: (DistinctIndex | null)[];
+  private readonly hlls: (SlidingHyperLogLog | null)[];
+  private readonly presence: PresenceList[];
+
+  constructor(private readonly shared: GroupShared) {
+    const layout = shared.layout;
+    const capacity = 4;
+    this.times = new Float64Array(capacity);
+    this.seqs = new Float64Array(capacity);
+    this.numeric = layout.numericFields.map(() => new Float64Array(capacity));
+    this.categorical = layout.categoricalFields.map(() => new Int32Array(capacity));
+    this.trees = layout.treeColumns.map((needed) => (needed ? new TileTree() : null));
+    this.distinct = layout.distinctColumns.map((needed) => (needed ? new DistinctIndex() : null));
+    this.hlls = layout.hllColumns.map(() => null);
+    this.presence = layout.presence.map(() => new PresenceList());
+  }
+
+  /** Latest event time, or -Infinity when empty. */
+  get latestTime(): number {
+    return this.n > 0 ? this.times[this.n - 1]! : Number.NEGATIVE_INFINITY;
+  }
+
+  private grow(): void {
+    const capacity = this.times.length * 2;
+    const growF = (a: Float64Array) => {
+      const b = new Float64Array(capacity);
+      b.set(a);
+      return b;
+    };
+    const growI = (a: Int32Array) => {
+      const b = new Int32Array(capacity);
+      b.set(a);
+      return b;
+    };
+    this.times = growF(this.times);
+    this.seqs = growF(this.seqs);
+    for (let c = 0; c < this.numeric.length; c++) this.numeric[c] = growF(this.numeric[c]!);
+    for (let c = 0; c < this.categorical.length; c++) this.categorical[c] = growI(this.categorical[c]!);
+  }
+
+  /**
+   * Adds one event. `numbers` and `ids` hold its values for the layout's numeric (NaN = null) and categorical
+   * (-1 = null) columns; they are copied, so callers reuse them.
+   */
+  insert(time: number, seq: number, numbers: Float64Array, ids: Int32Array): void {
+    const n = this.n;
+    if (n === this.times.length) this.grow();
+    const times = this.times;
+    const seqs = this.seqs;
+    let at = n;
+    if (n > 0 && (times[n - 1]! > time || (times[n - 1] === time && seqs[n - 1]! > seq))) {
+      at = lowerBound(times, n, time);
+      while (at < n && times[at] === time && seqs[at]! < seq) at++;
+      times.copyWithin(at + 1, at, n);
+      seqs.copyWithin(at + 1, at, n);
+      for (const column of this.numeric) column.copyWithin(at + 1, at, n);
+      for (const column of this.categorical) column.copyWithin(at + 1, at, n);
+    }
+    times[at] = time;
+    seqs[at] = seq;
+    for (let c = 0; c < this.numeric.length; c++) this.numeric[c]![at] = numbers[c]!;
+    for (let c = 0; c < this.categorical.length; c++) this.categorical[c]![at] = ids[c]!;
+    this.n = n + 1;
+
+    for (const tree of this.trees) tree?.invalidateFrom(at);
+    for (let c = 0; c < this.distinct.length; c++) {
+      const index = this.distinct[c];
+      if (!index) continue;
+      if (at === n) index.append(this.categorical[c]!, at);
+      else index.invalidate();
+    }
+    const layout = this.shared.layout;
+    for (let c = 0; c < this.hlls.length; c++) {
+      if (!layout.hllColumns[c]) continue;
+      const hll = this.hlls[c];
+      if (hll) {
+        if (ids[c]! >= 0) hll.add(time, this.shared.dictionaries[c]!.hashOf(ids[c]!));
+      } else if (this.n >= SLIDING_HLL_MIN_EVENTS) this.hlls[c] = this.buildSlidingHll(c);
+    }
+    for (let p = 0; p < this.presence.length; p++) {
+      let present = true;
+      for (const ref of layout.presence[p]!.columns) {
+        if (ref.kind === 'num' ? numbers[ref.index] !== numbers[ref.index] : ids[ref.index]! < 0)
+          present = false;
+      }
+      this.presence[p]!.insert(at, n, present);
+    }
+  }
+
+  private buildSlidingHll(column: number): SlidingHyperLogLog {
+    const hll = new SlidingHyperLogLog();
+    const ids = this.categorical[column]!;
+    const dictionary = this.shared.dictionaries[column]!;
+    for (let i = 0; i < this.n; i++) if (ids[i]! >= 0) hll.add(this.times[i]!, dictionary.hashOf(ids[i]!));
+    return hll;
+  }
+
+  /** Writes the group's feature values as of t (events with time < t) into out[offset…]. */
+  read(t: number, out: unknown[], offset: number): void {
+    const shared = this.shared;
+    const layout = shared.layout;
+    const n = this.n;
+    const times = this.times;
+    const hi = n > 0 && times[n - 1]! < t ? n : lowerBound(times, n, t);
+    const windows = layout.windows;
+    for (let w = 0; w < windows.length; w++) {
+      const { windowMs, bucketMs } = windows[w]!;
+      if (windowMs === null) {
+        shared.starts[w] = Number.NEGATIVE_INFINITY;
+        shared.lows[w] = 0;
+      } else {
+        const end = bucketMs === null ? t : Math.floor(t / bucketMs) * bucketMs;
+        shared.starts[w] = end - windowMs;
+        shared.lows[w] = lowerBound(times, hi, end - windowMs);
+      }
+    }
+    const slots = layout.summarySlots;
+    for (let s = 0; s < slots.length; s++) {
+      const { column, window } = slots[s]!;
+      this.trees[column]!.query(
+        this.numeric[column]!,
+        n,
+        shared.lows[window]!,
+        hi,
+        shared.summaries,
+        s * summary.WIDTH,
+      );
+    }
+    const readers = layout.readers;
+    for (let r = 0; r < readers.length; r++) {
+      const reader = readers[r]!;
+      const lo = shared.lows[reader.window]!;
+      out[offset + r] = lo < hi ? this.value(reader, lo, hi, t) : emptyValue(reader.fn);
+    }
+  }
+
+  private value(reader: AggregationReader, lo: number, hi: number, t: number): unknown {
+    const shared = this.shared;
+    const s = shared.summaries;
+    const o = reader.summarySlot * summary.WIDTH;
+    switch (reader.fn) {
+      case 'count':
+        return hi - lo;
+      case 'sum':
+        return summary.sum(s, o);
+      case 'mean':
+        return summary.mean(s, o);
+      case 'min':
+        return summary.min(s, o);
+      case 'max':
+        return summary.max(s, o);
+      case 'variance':
+        return summary.variance(s, o);
+      case 'stddev':
+        return summary.stddev(s, o);
+      case 'timeSinceLast':
+        return t - this.times[hi - 1]!;
+      case 'timeSinceFirst':
+        return t - this.times[lo]!;
+      case 'countDistinct':
+        return this.distinct[reader.catColumn]!.count(
+          this.categorical[reader.catColumn]!,
+          this.n,
+          lo,
+          hi,
+          shared.distinctScratch,
+        );
+      case 'approxCountDistinct':
+        return this.approxDistinct(reader.catColumn, reader.window, lo, hi);
+      case 'approxQuantile': {
+        const sketch = shared.quantileScratch;
+        sketch.clear();
+        sketch.addBatch(this.numeric[reader.numColumn]!, lo, hi);
+        return sketch.quantile(reader.q);
+      }
+      default:
+        return this.recency(reader, lo, hi);
+    }
+  }
+
+  private approxDistinct(column: number, window: number, lo: number, hi: number): number {
+    const shared = this.shared;
+    const registers = shared.registers;
+    const hll = this.hlls[column];
+    if (hll && hi === this.n) hll.registersSince(shared.starts[window]!, registers);
+    else {
+      registers.fill(0);
+      const ids = this.categorical[column]!;
+      const dictionary = shared.dictionaries[column]!;
+      for (let i = lo; i < hi; i++) {
+        const id = ids[i]!;
+        if (id < 0) continue;
+        const hash = dictionary.hashOf(id);
+        const register = registerOf(hash);
+        const rank = rankOf(hash);
+        if (rank > registers[register]!) registers[register] = rank;
+      }
+    }
+    return estimateFromRegisters(registers);
+  }
+
+  private recency(reader: AggregationReader, lo: number, hi: number): unknown {
+    const list = this.presence[reader.presence]!;
+    const [from, to] = list.range(lo, hi);
+    const fromEnd = reader.fn === 'last' || reader.fn === 'lastK';
+    const taken = Math.min(reader.k, to - from);
+    const single = reader.fn === 'first' || reader.fn === 'last';
+    if (single && taken === 0) return null;
+    const result: unknown[] = [];
+    for (let i = 0; i < taken; i++) {
+      const position = list.at(fromEnd ? to - 1 - i : from + i);
+      result.push(this.valueAt(reader, position));
+    }
+    return single ? result[0] : result;
+  }
+
+  private valueAt(reader: AggregationReader, position: number): unknown {
+    const refs = reader.values;
+    if (refs.length === 1) return this.columnValue(refs[0]!.kind, refs[0]!.index, position);
+    const record: Record<string, unknown> = {};
+    for (const ref of refs) record[ref.field] = this.columnValue(ref.kind, ref.index, position);
+    return record;
+  }
+
+  private columnValue(kind: 'num' | 'cat', index: number, position: number): unknown {
+    if (kind === 'num') return this.numeric[index]![position]!;
+    const id = this.categorical[index]![position]!;
+    return id < 0 ? null : this.shared.dictionaries[index]!.values[id];
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Assembles a view's vector as of t: each feature from its group's read, then derived features in dependency
+ * order over the features and the request. A derived value that is null-in, NaN or infinite is null.
+ */
+import { featureValueType } from '../../definitions/compile.js';
+import type { Plan, ViewPlan } from '../../definitions/plan.js';
+import { compileCel, type VariableType } from '../../expressions/cel.js';
+import type { FeatureGroupEngine } from './group-engine.js';
+import { fieldTypesOf } from './layout.js';
+
+export type Vector = Record<string, unknown>;
+
+interface FeatureSource {
+  readonly name: string;
+  readonly group: FeatureGroupEngine;
+  readonly index: number;
+}
+
+type Derivation = (context: Record<string, unknown>) => unknown;
+
+export class ViewEngine {
+  private readonly sources: FeatureSource[];
+  private readonly groupsUsed: FeatureGroupEngine[];
+  private readonly derivations: { name: string; inputs: readonly string[]; evaluate: Derivation }[];
+  /** Derived values that came out null because of a NaN, an infinity or an error (semantics.md's metric). */
+  readonly stats = { derivedNulls: 0 };
+
+  constructor(
+    plan: Plan,
+    readonly view: ViewPlan,
+    groups: ReadonlyMap<string, FeatureGroupEngine>,
+  ) {
+    const variables: Record<string, VariableType> = {};
+    this.sources = view.features.map((f) => {
+      const group = groups.get(f.group)!;
+      const index = group.names.indexOf(f.aggregation);
+      const agg = group.group.aggregations[index]!;
+      variables[f.name] = featureValueType(agg, fieldTypesOf(plan, group.group));
+      return { name: f.name, group, index };
+    });
+    this.groupsUsed = [...new Set(this.sources.map((s) => s.group))];
+    if (Object.keys(view.request).length) variables.request = { fields: { ...view.request } };
+    this.derivations = view.derived.map((d) => {
+      if (d.expression.kind === 'function') {
+        const fn = d.expression.fn as Derivation;
+        return { name: d.name, inputs: [], evaluate: (context) => finite(fn(context)) };
+      }
+      const compiled = compileCel(d.expression.source, variables);
+      variables[d.name] =
+        compiled.resultType === 'bool' ? 'bool' : compiled.resultType === 'string' ? 'string' : 'double';
+      return { name: d.name, inputs: compiled.inputs, evaluate: (context) => compiled.evaluate(context) };
+    });
+  }
+
+  /** The view's vector for the entity keys (entity name → key) as of t. */
+  read(
+    keys: Readonly<Record<string, string>>,
+    t: number,
+    request: Readonly<Record<string, unknown>> = {},
+  ): Vector {
+    const vector: Vector = {};
+    const groupValues = new Map<FeatureGroupEngine, unknown[]>();
+    for (const group of this.groupsUsed) {
+      const values: unknown[] = new Array(group.names.length);
+      const key = keys[group.group.entity];
+      if (key === undefined)
+        throw new Error(`no key given for entity \`${group.group.entity}\` of view \`${this.view.name}\``);
+      group.read(key, t, values);
+      groupValues.set(group, values);
+    }
+    for (const source of this.sources) vector[source.name] = groupValues.get(source.group)![source.index];
+    if (this.derivations.length) {
+      const context: Record<string, unknown> = { ...vector, request };
+      for (const derivation of this.derivations) {
+        const value = derivation.evaluate(context) ?? null;
+        // A null from non-null inputs is a NaN, an infinity or an error: counted, never served as NaN.
+        if (value === null && derivation.inputs.every((input) => context[input] != null))
+          this.stats.derivedNulls++;
+        vector[derivation.name] = value;
+        context[derivation.name] = value;
+      }
+    }
+    return vector;
+  }
+}
+
+function finite(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  return value ?? null;
+}
