@@ -11,7 +11,7 @@ const MIN_POSITIVE = 1e-9;
 
 const indexOf = (magnitude: number): number => Math.ceil(Math.log(magnitude) / LOG_GAMMA);
 /** Representative of bucket i: the value with equal relative distance to both bucket bounds. */
-const valueOf = (index: number): number => (2 * GAMMA ** index) / (GAMMA + 1);
+const bucketValue = (index: number): number => (2 * GAMMA ** index) / (GAMMA + 1);
 
 export class DDSketch {
   private readonly positive = new Map<number, number>();
@@ -20,7 +20,7 @@ export class DDSketch {
   count = 0;
 
   add(x: number, weight = 1): void {
-    if (x !== x) return; // null
+    if (Number.isNaN(x)) return; // null
     this.count += weight;
     if (x > MIN_POSITIVE) bump(this.positive, indexOf(x), weight);
     else if (x < -MIN_POSITIVE) bump(this.negative, indexOf(-x), weight);
@@ -57,16 +57,16 @@ export class DDSketch {
     const negatives = [...this.negative.keys()].sort((a, b) => b - a); // most negative first
     for (const i of negatives) {
       seen += this.negative.get(i)!;
-      if (seen >= rank) return -valueOf(i);
+      if (seen >= rank) return -bucketValue(i);
     }
     seen += this.zeros;
     if (seen >= rank) return 0;
     const positives = [...this.positive.keys()].sort((a, b) => a - b);
     for (const i of positives) {
       seen += this.positive.get(i)!;
-      if (seen >= rank) return valueOf(i);
+      if (seen >= rank) return bucketValue(i);
     }
-    return valueOf(positives[positives.length - 1]!);
+    return bucketValue(positives[positives.length - 1]!);
   }
 }
 

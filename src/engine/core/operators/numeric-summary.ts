@@ -33,7 +33,7 @@ function addToSum(s: Float64Array, o: number, x: number): void {
 }
 
 export function add(s: Float64Array, o: number, x: number): void {
-  if (x !== x) return; // null
+  if (Number.isNaN(x)) return; // null
   const n = s[o + N]! + 1;
   s[o + N] = n;
   addToSum(s, o, x);
@@ -52,7 +52,7 @@ export function addBatch(s: Float64Array, o: number, values: Float64Array, from:
 
 /** Removes x (count, sum, mean, M2 are invertible; min/max are not and are left as bounds). */
 export function remove(s: Float64Array, o: number, x: number): void {
-  if (x !== x) return;
+  if (Number.isNaN(x)) return;
   const n = s[o + N]! - 1;
   if (n <= 0) {
     init(s, o);
