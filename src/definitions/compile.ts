@@ -459,7 +459,7 @@ function compileFeatureGroups(
     if (item.where !== undefined) {
       where = expressionOf(item.where);
       if (!where) problems.add([...path, 'where'], '`where` must be a CEL expression');
-      else if (where.kind === 'cel') {
+      else if (where.kind === 'cel' && stream) {
         try {
           const checked = compileCel(where.source, whereVariables(stream, lookups, tables));
           if (checked.resultType !== 'bool' && checked.resultType !== 'dyn') {
@@ -478,7 +478,8 @@ function compileFeatureGroups(
         }
       }
     }
-    const fieldTypes = groupFieldTypes(stream, lookups, tables);
+    // Without its stream, a group's fields are unknown: checking them would only repeat the stream problem.
+    const fieldTypes = stream ? groupFieldTypes(stream, lookups, tables) : new Map<string, ValueType>();
     const aggregations: AggregationPlan[] = [];
     const aggregationPath = [...path, 'aggregations'];
     if (!isObject(item.aggregations) || Object.keys(item.aggregations).length === 0) {

@@ -9,7 +9,7 @@ export function compileYaml(text: string, file = 'tributary.yaml'): CompileResul
     return {
       ok: false,
       problems: document.errors.map((error) => {
-        const at = error.linePos?.[0];
+        const at = lineCounter.linePos(error.pos[0]);
         return {
           file,
           path: [],

@@ -67,7 +67,7 @@ const aggregationArb: fc.Arbitrary<AggregationSource> = fc
     fc.record({ fn: fc.constantFrom('first', 'last'), field: anyField, window: windowArb }),
     fc.record({
       fn: fc.constantFrom('first', 'last'),
-      fields: fc.constant(['lat', 'lon']),
+      fields: fc.constant<string[]>(['lat', 'lon']),
       window: windowArb,
     }),
     fc.record({

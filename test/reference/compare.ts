@@ -1,7 +1,7 @@
 /** Agreement between an engine value and the reference, as semantics.md defines it. */
 import type { AggregationFn } from '../../src/definitions/plan.js';
-import { RELATIVE_STANDARD_ERROR } from '../../src/engine/core/operators/hyperloglog.js';
 import { RELATIVE_ACCURACY } from '../../src/engine/core/operators/ddsketch.js';
+import { RELATIVE_STANDARD_ERROR } from '../../src/engine/core/operators/hyperloglog.js';
 import type { ReferenceValue } from './reference.js';
 
 function numbersAgree(a: number, b: number, scale: number): boolean {

@@ -2,10 +2,11 @@
  * The reference: slow, obviously correct, written straight from ../shared/docs/semantics.md, sharing no code
  * with the engine except the CEL library. For each read it filters the whole event list again.
  */
-import type { AggregationPlan, FeatureGroupPlan, Plan } from '../../src/definitions/plan.js';
-import { compileCel } from '../../src/expressions/cel.js';
+
 import { featureValueType } from '../../src/definitions/compile.js';
+import type { AggregationPlan, FeatureGroupPlan, Plan } from '../../src/definitions/plan.js';
 import type { VariableType } from '../../src/expressions/cel.js';
+import { compileCel } from '../../src/expressions/cel.js';
 
 export interface ReferenceEvent {
   readonly stream: string;

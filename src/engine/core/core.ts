@@ -8,7 +8,7 @@ import type { CoreEvent } from './event.js';
 import { FeatureGroupEngine } from './group-engine.js';
 import { keyString } from './keys.js';
 import { ReferenceTables } from './reference-tables.js';
-import { ViewEngine, type Vector } from './view-engine.js';
+import { type Vector, ViewEngine } from './view-engine.js';
 
 export class UnknownNameError extends Error {
   readonly code = 'TRIBUTARY_UNKNOWN_NAME';

@@ -23,6 +23,7 @@ export class Deduplicator {
 
   /** Forgets ids first seen before `arrivalTime - horizon`. */
   expire(arrivalTime: number): void {
-    for (const [id, seen] of this.firstArrival) if (arrivalTime - seen > this.horizonMs) this.firstArrival.delete(id);
+    for (const [id, seen] of this.firstArrival)
+      if (arrivalTime - seen > this.horizonMs) this.firstArrival.delete(id);
   }
 }

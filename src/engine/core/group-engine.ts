@@ -2,8 +2,9 @@
  * Evaluates one feature group: routes each event to its entity's timeline after enriching it with lookups (as
  * of the event's own time) and applying the `where` filter, and reads the group's features as of any t.
  */
-import { compileCel } from '../../expressions/cel.js';
+
 import type { ExpressionPlan, FeatureGroupPlan, Plan, ValueType } from '../../definitions/plan.js';
+import { compileCel } from '../../expressions/cel.js';
 import type { CoreEvent } from './event.js';
 import { keyString } from './keys.js';
 import { buildLayout, emptyValue, type TimelineLayout } from './layout.js';

@@ -188,8 +188,7 @@ export class Timeline {
     for (let p = 0; p < this.presence.length; p++) {
       let present = true;
       for (const ref of layout.presence[p]!.columns) {
-        if (ref.kind === 'num' ? Number.isNaN(numbers[ref.index]) : ids[ref.index]! < 0)
-          present = false;
+        if (ref.kind === 'num' ? Number.isNaN(numbers[ref.index]) : ids[ref.index]! < 0) present = false;
       }
       this.presence[p]!.insert(at, n, present);
     }
