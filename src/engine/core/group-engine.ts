@@ -11,6 +11,9 @@ import { buildLayout, emptyValue, type TimelineLayout } from './layout.js';
 import type { ReferenceTables } from './reference-tables.js';
 import { GroupShared, Timeline } from './timeline.js';
 
+/** Shared, never written: a group without lookups enriches nothing, and allocates nothing per event. */
+const NO_ROWS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
 type FieldReader = (fields: Readonly<Record<string, unknown>>, rows: Record<string, unknown>) => unknown;
 
 function fieldReader(field: string, aliases: ReadonlySet<string>): FieldReader {
@@ -109,6 +112,7 @@ export class FeatureGroupEngine {
   }
 
   private lookupRows(event: CoreEvent): Record<string, unknown> {
+    if (this.group.lookups.length === 0) return NO_ROWS;
     const rows: Record<string, unknown> = {};
     for (const lookup of this.group.lookups) {
       const key = keyString(event.fields[lookup.keyField]);

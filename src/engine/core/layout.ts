@@ -23,6 +23,7 @@ export interface WindowSpec {
 }
 
 export interface AggregationReader {
+  readonly index: number;
   readonly name: string;
   readonly fn: AggregationFn;
   readonly window: number; // index into windows
@@ -45,6 +46,8 @@ export interface TimelineLayout {
   readonly treeColumns: readonly boolean[]; // numeric columns that carry tiles
   readonly distinctColumns: readonly boolean[]; // categorical columns with an exact distinct index
   readonly hllColumns: readonly boolean[]; // categorical columns with a sliding HyperLogLog
+  readonly distinctColumnList: readonly number[]; // the same, as lists of column indexes
+  readonly hllColumnList: readonly number[];
   readonly windows: readonly WindowSpec[];
   readonly summarySlots: readonly { readonly column: number; readonly window: number }[];
   readonly presence: readonly PresenceSpec[];
@@ -121,6 +124,7 @@ export function buildLayout(plan: Plan, group: FeatureGroupPlan): TimelineLayout
       }
     }
     readers.push({
+      index: readers.length,
       name: agg.name,
       fn: agg.fn,
       window,
@@ -139,6 +143,8 @@ export function buildLayout(plan: Plan, group: FeatureGroupPlan): TimelineLayout
     treeColumns,
     distinctColumns,
     hllColumns,
+    distinctColumnList: distinctColumns.flatMap((needed, c) => (needed ? [c] : [])),
+    hllColumnList: hllColumns.flatMap((needed, c) => (needed ? [c] : [])),
     windows,
     summarySlots,
     presence,

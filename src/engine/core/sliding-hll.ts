@@ -16,22 +16,40 @@ export class SlidingHyperLogLog {
     const rank = rankOf(hash);
     const times = this.times[register]!;
     const ranks = this.ranks[register]!;
-    let at = times.length;
+    const length = times.length;
+    let at = length;
     while (at > 0 && times[at - 1]! >= time) at--; // first entry not older than this event
-    if (at < times.length && ranks[at]! >= rank) return; // a later entry dominates it
+    if (at < length && ranks[at]! >= rank) return; // a later entry dominates it
     let from = at;
     while (from > 0 && ranks[from - 1]! <= rank) from--; // older entries it dominates
-    times.splice(from, at - from, time);
-    ranks.splice(from, at - from, rank);
+    // Replace entries [from, at) by this one, in place (no allocation in the common case from < at).
+    const removed = at - from;
+    if (removed === 0) {
+      times.splice(at, 0, time);
+      ranks.splice(at, 0, rank);
+      return;
+    }
+    times[from] = time;
+    ranks[from] = rank;
+    if (removed > 1) {
+      for (let i = at; i < length; i++) {
+        times[i - removed + 1] = times[i]!;
+        ranks[i - removed + 1] = ranks[i]!;
+      }
+      times.length = length - removed + 1;
+      ranks.length = length - removed + 1;
+    }
   }
 
   /** Registers of the events with time ≥ start, written into `out`. */
   registersSince(start: number, out: Uint8Array): void {
+    const allTimes = this.times;
+    const allRanks = this.ranks;
     for (let r = 0; r < REGISTERS; r++) {
-      const times = this.times[r]!;
+      const times = allTimes[r]!;
       let i = 0;
       while (i < times.length && times[i]! < start) i++;
-      out[r] = i < times.length ? this.ranks[r]![i]! : 0;
+      out[r] = i < times.length ? allRanks[r]![i]! : 0;
     }
   }
 }

@@ -18,6 +18,15 @@ import { TileTree } from './tile-tree.js';
 
 /** An entity with fewer events than this scans its window for approxCountDistinct instead of keeping a sketch. */
 const SLIDING_HLL_MIN_EVENTS = 256;
+/** How far ahead of a window's start the approxCountDistinct read cache begins (at most). */
+const HLL_CACHE_BAND_MS = 3_600_000;
+
+/** Registers of one approxCountDistinct feature over the events with time ≥ start. */
+interface HllReadCache {
+  readonly column: number;
+  start: number;
+  readonly registers: Uint8Array;
+}
 
 /** State shared by all timelines of one feature group: layout, dictionaries and read scratch space. */
 export class GroupShared {
@@ -106,18 +115,21 @@ export class Timeline {
   readonly numeric: Float64Array[];
   readonly categorical: Int32Array[];
   private readonly trees: (TileTree | null)[];
+  private readonly treeList: TileTree[];
   private readonly distinct: (DistinctIndex | null)[];
   private readonly hlls: (SlidingHyperLogLog | null)[];
+  private hllCaches: (HllReadCache | undefined)[] | null = null;
   private readonly presence: PresenceList[];
 
   constructor(private readonly shared: GroupShared) {
     const layout = shared.layout;
-    const capacity = 4;
+    const capacity = 8;
     this.times = new Float64Array(capacity);
     this.seqs = new Float64Array(capacity);
     this.numeric = layout.numericFields.map(() => new Float64Array(capacity));
     this.categorical = layout.categoricalFields.map(() => new Int32Array(capacity));
     this.trees = layout.treeColumns.map((needed) => (needed ? new TileTree() : null));
+    this.treeList = this.trees.filter((tree): tree is TileTree => tree !== null);
     this.distinct = layout.distinctColumns.map((needed) => (needed ? new DistinctIndex() : null));
     this.hlls = layout.hllColumns.map(() => null);
     this.presence = layout.presence.map(() => new PresenceList());
@@ -170,27 +182,47 @@ export class Timeline {
     for (let c = 0; c < this.categorical.length; c++) this.categorical[c]![at] = ids[c]!;
     this.n = n + 1;
 
-    for (const tree of this.trees) tree?.invalidateFrom(at);
-    for (let c = 0; c < this.distinct.length; c++) {
-      const index = this.distinct[c];
-      if (!index) continue;
-      if (at === n) index.append(this.categorical[c]!, at);
-      else index.invalidate();
-    }
+    const trees = this.treeList;
+    for (let i = 0; i < trees.length; i++) trees[i]!.invalidateFrom(at);
     const layout = this.shared.layout;
-    for (let c = 0; c < this.hlls.length; c++) {
-      if (!layout.hllColumns[c]) continue;
+    const distinctColumns = layout.distinctColumnList;
+    for (let i = 0; i < distinctColumns.length; i++) {
+      const c = distinctColumns[i]!;
+      if (at === n) this.distinct[c]!.append(this.categorical[c]!, at);
+      else this.distinct[c]!.invalidate();
+    }
+    const hllColumns = layout.hllColumnList;
+    for (let i = 0; i < hllColumns.length; i++) {
+      const c = hllColumns[i]!;
       const hll = this.hlls[c];
       if (hll) {
-        if (ids[c]! >= 0) hll.add(time, this.shared.dictionaries[c]!.hashOf(ids[c]!));
+        if (ids[c]! >= 0) this.addToSketches(c, time, this.shared.dictionaries[c]!.hashOf(ids[c]!));
       } else if (this.n >= SLIDING_HLL_MIN_EVENTS) this.hlls[c] = this.buildSlidingHll(c);
     }
-    for (let p = 0; p < this.presence.length; p++) {
+    const presence = this.presence;
+    for (let p = 0; p < presence.length; p++) {
+      const columns = layout.presence[p]!.columns;
       let present = true;
-      for (const ref of layout.presence[p]!.columns) {
+      for (let i = 0; i < columns.length; i++) {
+        const ref = columns[i]!;
         if (ref.kind === 'num' ? Number.isNaN(numbers[ref.index]) : ids[ref.index]! < 0) present = false;
       }
-      this.presence[p]!.insert(at, n, present);
+      presence[p]!.insert(at, n, present);
+    }
+  }
+
+  /** A new value of an approxCountDistinct column: into the sliding sketch and into cached registers it falls in. */
+  private addToSketches(column: number, time: number, hash: number): void {
+    this.hlls[column]!.add(time, hash);
+    const caches = this.hllCaches;
+    if (!caches) return;
+    for (let r = 0; r < caches.length; r++) {
+      const cache = caches[r];
+      if (cache && cache.column === column && time >= cache.start) {
+        const register = registerOf(hash);
+        const rank = rankOf(hash);
+        if (rank > cache.registers[register]!) cache.registers[register] = rank;
+      }
     }
   }
 
@@ -273,7 +305,7 @@ export class Timeline {
           shared.distinctScratch,
         );
       case 'approxCountDistinct':
-        return this.approxDistinct(reader.catColumn, reader.window, lo, hi);
+        return this.approxDistinct(reader, lo, hi);
       case 'approxQuantile': {
         const sketch = shared.quantileScratch;
         sketch.clear();
@@ -285,23 +317,41 @@ export class Timeline {
     }
   }
 
-  private approxDistinct(column: number, window: number, lo: number, hi: number): number {
+  /**
+   * approxCountDistinct. A window reaching the latest event reads the sliding sketch through a cache: registers
+   * of the events from `cache.start` (a little after this window's start) on, kept current by inserts; the few
+   * events between the window's start and `cache.start` are added by a scan. As reads move forward in time the
+   * cache is rebuilt once per band, not once per read. Other windows scan.
+   */
+  private approxDistinct(reader: AggregationReader, lo: number, hi: number): number {
     const shared = this.shared;
     const registers = shared.registers;
+    const column = reader.catColumn;
     const hll = this.hlls[column];
-    if (hll && hi === this.n) hll.registersSince(shared.starts[window]!, registers);
-    else {
-      registers.fill(0);
-      const ids = this.categorical[column]!;
-      const dictionary = shared.dictionaries[column]!;
-      for (let i = lo; i < hi; i++) {
-        const id = ids[i]!;
-        if (id < 0) continue;
-        const hash = dictionary.hashOf(id);
-        const register = registerOf(hash);
-        const rank = rankOf(hash);
-        if (rank > registers[register]!) registers[register] = rank;
+    let scanEnd = hi;
+    if (hll && hi === this.n) {
+      const start = shared.starts[reader.window]!;
+      const caches = (this.hllCaches ??= []);
+      let cache = caches[reader.index];
+      if (!cache || start > cache.start) {
+        cache ??= caches[reader.index] = { column, start: 0, registers: new Uint8Array(REGISTERS) };
+        const windowMs = shared.layout.windows[reader.window]!.windowMs;
+        cache.start =
+          windowMs === null ? start : start + Math.min(HLL_CACHE_BAND_MS, Math.floor(windowMs / 16));
+        hll.registersSince(cache.start, cache.registers);
       }
+      registers.set(cache.registers);
+      scanEnd = cache.start === Number.NEGATIVE_INFINITY ? lo : lowerBound(this.times, this.n, cache.start);
+    } else registers.fill(0);
+    const ids = this.categorical[column]!;
+    const dictionary = shared.dictionaries[column]!;
+    for (let i = lo; i < scanEnd; i++) {
+      const id = ids[i]!;
+      if (id < 0) continue;
+      const hash = dictionary.hashOf(id);
+      const register = registerOf(hash);
+      const rank = rankOf(hash);
+      if (rank > registers[register]!) registers[register] = rank;
     }
     return estimateFromRegisters(registers);
   }

@@ -1,0 +1,111 @@
+/**
+ * The evaluation core on `fraud20` (20 features): events applied per second on one core, and the p99 latency of
+ * reading one entity's vector when it holds 100k events over 30 days, at times within the hour after its
+ * latest event. Per-aggregation read figures come from one-feature groups on the same entity.
+ */
+
+import type { Plan } from '../../src/definitions/plan.js';
+import { compileYaml } from '../../src/definitions/yaml.js';
+import { Core } from '../../src/engine/core/core.js';
+import type { CoreEvent } from '../../src/engine/core/event.js';
+import { FRAUD20_YAML, seededRandom } from '../fraud20.js';
+import type { Metrics } from '../run.js';
+
+const DAY = 86_400_000;
+const START = Date.UTC(2026, 0, 1);
+const UPDATE_EVENTS = 2_000_000;
+const CUSTOMERS = 50_000;
+const MERCHANTS = 5_000;
+const HEAVY_EVENTS = 100_000;
+const READS = 20_000;
+
+function compile(yaml: string): Plan {
+  const result = compileYaml(yaml, 'fraud20.yaml');
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.plan;
+}
+
+/** Payments over 30 days in arrival order: skewed customers and merchants, ~1% arriving up to 5 minutes late. */
+function payments(count: number, customers: number, seed: number): CoreEvent[] {
+  const random = seededRandom(seed);
+  const events: CoreEvent[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    let time = START + Math.floor((i / count) * 30 * DAY);
+    if (random() < 0.01) time -= Math.floor(random() * 300_000);
+    const customer = Math.floor(customers * random() ** 3);
+    const merchant = Math.floor(MERCHANTS * random() ** 2);
+    events[i] = {
+      time,
+      seq: i,
+      fields: {
+        paymentId: `p${i}`,
+        customerId: `c${customer}`,
+        merchantId: `m${merchant}`,
+        ts: time,
+        amount: 100 + Math.floor(random() * 50_000),
+      },
+    };
+  }
+  return events;
+}
+
+function percentile(samples: Float64Array, p: number): number {
+  const sorted = Float64Array.from(samples).sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** p99 and median µs of reading `view` for customer `key` at times within the hour after `latest`. */
+function readLatency(core: Core, view: string, key: string, latest: number, seed: number) {
+  const random = seededRandom(seed);
+  const keys = { customer: key };
+  for (let i = 0; i < 2_000; i++) core.read(view, keys, latest + 1 + Math.floor(random() * 3_600_000)); // warm-up
+  const samples = new Float64Array(READS);
+  let sink = 0;
+  for (let i = 0; i < READS; i++) {
+    const t = latest + 1 + Math.floor(random() * 3_600_000);
+    const begin = process.hrtime.bigint();
+    const vector = core.read(view, keys, t);
+    samples[i] = Number(process.hrtime.bigint() - begin) / 1_000;
+    sink += vector.count_30d === undefined ? 0 : 1;
+  }
+  if (sink < 0) console.log(sink);
+  return { p99: percentile(samples, 0.99), p50: percentile(samples, 0.5) };
+}
+
+export async function run(log: (line: string) => void): Promise<Metrics> {
+  const plan = compile(FRAUD20_YAML);
+  const metrics: Metrics = {};
+
+  log(`generating ${UPDATE_EVENTS.toLocaleString()} payments over ${CUSTOMERS.toLocaleString()} customers…`);
+  const events = payments(UPDATE_EVENTS, CUSTOMERS, 1);
+  const core = new Core(plan);
+  const warm = new Core(plan);
+  for (let i = 0; i < 200_000; i++) warm.addEvent('payments', events[i]!);
+  const begin = process.hrtime.bigint();
+  for (let i = 0; i < events.length; i++) core.addEvent('payments', events[i]!);
+  const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
+  metrics.update_events_per_s = Math.round(UPDATE_EVENTS / seconds);
+  log(`applied in ${seconds.toFixed(2)} s`);
+
+  log(`one customer with ${HEAVY_EVENTS.toLocaleString()} events over 30 days…`);
+  const heavy = payments(HEAVY_EVENTS, 1, 2);
+  const heavyCore = new Core(plan);
+  for (const e of heavy) heavyCore.addEvent('payments', e);
+  const latest = heavyCore.groups.get('fraud20')!.latestTime('c0');
+  const vectorRead = readLatency(heavyCore, 'fraud20', 'c0', latest, 3);
+  metrics.read_p99_us_100k = Number(vectorRead.p99.toFixed(2));
+  metrics.read_p50_us_100k = Number(vectorRead.p50.toFixed(2));
+
+  // One-feature groups: what each aggregation costs on its own.
+  const aggregations = FRAUD20_YAML.split('\n').filter((line) => /^ {6}\w+: \{ fn:/.test(line));
+  for (const line of aggregations) {
+    const name = line.trim().split(':')[0]!;
+    const single = FRAUD20_YAML.replace(/( {4}aggregations:\n)[\s\S]*?(\nviews:)/, `$1${line}\n$2`);
+    const singleCore = new Core(compile(single));
+    for (const e of heavy) singleCore.addEvent('payments', e);
+    metrics[`read_p99_us_100k_${name}`] = Number(
+      readLatency(singleCore, 'fraud20', 'c0', latest, 4).p99.toFixed(2),
+    );
+  }
+  return metrics;
+}

@@ -1,0 +1,75 @@
+/** Directed cases of the as-of read that random tests reach only by luck. */
+import { describe, expect, it } from 'vitest';
+import { defineProject } from '../../src/definitions/builder.js';
+import type { AggregationSource } from '../../src/definitions/source.js';
+import { Core } from '../../src/engine/core/core.js';
+import { RELATIVE_STANDARD_ERROR } from '../../src/engine/core/operators/hyperloglog.js';
+
+const MINUTE = 60_000;
+
+function coreWith(aggregations: Record<string, AggregationSource>): Core {
+  return new Core(
+    defineProject({
+      entities: { customer: { key: 'customerId' } },
+      streams: {
+        payments: {
+          keys: { customer: 'customerId' },
+          time: 'ts',
+          schema: {
+            type: 'object',
+            properties: {
+              customerId: { type: 'string' },
+              ts: { type: 'integer' },
+              amount: { type: 'number' },
+              merchantId: { type: 'string' },
+            },
+          },
+        },
+      },
+      features: { g: { stream: 'payments', entity: 'customer', aggregations } },
+      views: { v: { entity: 'customer', features: ['g.*'] } },
+    }),
+  );
+}
+
+let seq = 0;
+const pay = (core: Core, time: number, amount: number, merchantId = 'm') =>
+  core.addEvent('payments', { time, seq: seq++, fields: { customerId: 'c', ts: time, amount, merchantId } });
+
+describe('as-of reads', () => {
+  it('exclude the event at exactly t, and include it from t + 1 ms', () => {
+    const core = coreWith({ n: { fn: 'count', window: '10m' }, s: { fn: 'sum', field: 'amount' } });
+    pay(core, 1_000, 5);
+    expect(core.read('v', { customer: 'c' }, 1_000)).toEqual({ n: 0, s: 0 });
+    expect(core.read('v', { customer: 'c' }, 1_001)).toEqual({ n: 1, s: 5 });
+    expect(core.read('v', { customer: 'c' }, 1_000 + 10 * MINUTE)).toEqual({ n: 1, s: 5 }); // [t - w, t) holds 1000
+    expect(core.read('v', { customer: 'c' }, 1_001 + 10 * MINUTE)).toEqual({ n: 0, s: 5 });
+  });
+
+  it('apply a late event to every later read', () => {
+    const core = coreWith({ last: { fn: 'last', field: 'amount' }, n: { fn: 'count', window: '1h' } });
+    pay(core, 10 * MINUTE, 1);
+    pay(core, 20 * MINUTE, 2);
+    expect(core.read('v', { customer: 'c' }, 16 * MINUTE)).toEqual({ last: 1, n: 1 });
+    pay(core, 15 * MINUTE, 3); // arrives late
+    expect(core.read('v', { customer: 'c' }, 16 * MINUTE)).toEqual({ last: 3, n: 2 });
+    expect(core.read('v', { customer: 'c' }, 30 * MINUTE)).toEqual({ last: 2, n: 3 });
+  });
+
+  it('cover [floor(t / r) * r - w, t) with a bucketed window', () => {
+    const core = coreWith({ n: { fn: 'count', window: '10m', bucket: '1m' } });
+    for (const m of [0, 1, 2, 12]) pay(core, m * MINUTE + 30_000, 1);
+    // t = 12m45s: bucket end 12m, window [2m, 12m45s): the events at 2m30s and 12m30s
+    expect(core.read('v', { customer: 'c' }, 12 * MINUTE + 45_000)).toEqual({ n: 2 });
+  });
+
+  it('keep approxCountDistinct exact-ish as new values arrive between reads near the latest event', () => {
+    const core = coreWith({ d: { fn: 'approxCountDistinct', field: 'merchantId', window: '30d' } });
+    for (let i = 0; i < 400; i++) pay(core, i * MINUTE, 1, `m${i % 30}`); // enough events for the sliding sketch
+    const t1 = 400 * MINUTE;
+    expect(core.read('v', { customer: 'c' }, t1).d).toBe(30);
+    for (let i = 0; i < 200; i++) pay(core, t1 - 30_000 + i, 1, `new${i}`);
+    const d = core.read('v', { customer: 'c' }, t1 + 1).d as number;
+    expect(Math.abs(d - 230)).toBeLessThanOrEqual(3 * RELATIVE_STANDARD_ERROR * 230);
+  });
+});
