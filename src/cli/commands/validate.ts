@@ -5,6 +5,8 @@ import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
 import { loadDefinitions } from '../project.js';
 
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 export function summarise(plan: Plan) {
   const groups = Object.values(plan.features);
   return {
@@ -34,8 +36,13 @@ export async function runValidate(options: { project: string; json: boolean }, o
   }
   if (!options.json) {
     const s = summarise(result.plan);
-    out.line(
-      `${file} is valid: ${s.entities} entities, ${s.streams} streams, ${s.tables} tables, ${s.featureGroups} feature groups (${s.features} features), ${s.views} views; plan ${s.hash}`,
-    );
+    const counted = [
+      count(s.entities, 'entity', 'entities'),
+      count(s.streams, 'stream'),
+      count(s.tables, 'table'),
+      `${count(s.featureGroups, 'feature group')} (${count(s.features, 'feature')})`,
+      count(s.views, 'view'),
+    ];
+    out.line(`${file} is valid: ${counted.join(', ')}; plan ${s.hash}`);
   }
 }
