@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// The CLI is compiled to dist/ by `npm run build` (run automatically by `npm ci` / `npm install`).
+// The CLI is compiled to dist/ by `npm run build` (run automatically by `npm install`).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 if (!existsSync(main)) {
   console.error(
-    'tributary: the CLI is not built yet. Run `npm ci` (or `npm run build`) in the tributary folder first.',
+    'tributary: the CLI is not built yet. Run `npm install` (or `npm run build`) in the tributary folder first.',
   );
   process.exit(2);
 }
