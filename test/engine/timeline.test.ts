@@ -73,3 +73,20 @@ describe('as-of reads', () => {
     expect(Math.abs(d - 230)).toBeLessThanOrEqual(3 * RELATIVE_STANDARD_ERROR * 230);
   });
 });
+
+describe('missing and wrong-typed fields', () => {
+  it('are nulls, never NaN, in every aggregation', () => {
+    const core = coreWith({
+      s: { fn: 'sum', field: 'amount' },
+      m: { fn: 'mean', field: 'amount' },
+      sd: { fn: 'stddev', field: 'amount' },
+      l: { fn: 'last', field: 'amount' },
+      d: { fn: 'countDistinct', field: 'merchantId' },
+    });
+    core.addEvent('payments', { time: 1, seq: seq++, fields: { customerId: 'c', ts: 1 } }); // no amount, no merchant
+    core.addEvent('payments', { time: 2, seq: seq++, fields: { customerId: 'c', ts: 2, amount: '12' } }); // a string
+    expect(core.read('v', { customer: 'c' }, 10)).toEqual({ s: 0, m: null, sd: null, l: null, d: 0 });
+    pay(core, 3, 4, 'x');
+    expect(core.read('v', { customer: 'c' }, 10)).toEqual({ s: 4, m: 4, sd: 0, l: 4, d: 1 });
+  });
+});

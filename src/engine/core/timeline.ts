@@ -16,7 +16,10 @@ import * as summary from './operators/numeric-summary.js';
 import { SlidingHyperLogLog } from './sliding-hll.js';
 import { TileTree } from './tile-tree.js';
 
-/** An entity with fewer events than this scans its window for approxCountDistinct instead of keeping a sketch. */
+/**
+ * An entity with fewer events than this scans its window for approxCountDistinct; from this many on, its first
+ * such read builds a sliding sketch that inserts then keep up.
+ */
 const SLIDING_HLL_MIN_EVENTS = 256;
 /** How far ahead of a window's start the approxCountDistinct read cache begins (at most). */
 const HLL_CACHE_BAND_MS = 3_600_000;
@@ -194,10 +197,9 @@ export class Timeline {
     const hllColumns = layout.hllColumnList;
     for (let i = 0; i < hllColumns.length; i++) {
       const c = hllColumns[i]!;
-      const hll = this.hlls[c];
-      if (hll) {
-        if (ids[c]! >= 0) this.addToSketches(c, time, this.shared.dictionaries[c]!.hashOf(ids[c]!));
-      } else if (this.n >= SLIDING_HLL_MIN_EVENTS) this.hlls[c] = this.buildSlidingHll(c);
+      // Kept up only once a read has built it: entities never read pay nothing for it.
+      if (this.hlls[c] && ids[c]! >= 0)
+        this.addToSketches(c, time, this.shared.dictionaries[c]!.hashOf(ids[c]!));
     }
     const presence = this.presence;
     for (let p = 0; p < presence.length; p++) {
@@ -327,7 +329,8 @@ export class Timeline {
     const shared = this.shared;
     const registers = shared.registers;
     const column = reader.catColumn;
-    const hll = this.hlls[column];
+    let hll = this.hlls[column];
+    if (!hll && this.n >= SLIDING_HLL_MIN_EVENTS) hll = this.hlls[column] = this.buildSlidingHll(column);
     let scanEnd = hi;
     if (hll && hi === this.n) {
       const start = shared.starts[reader.window]!;
