@@ -14,6 +14,14 @@ import { GroupShared, Timeline } from './timeline.js';
 /** Shared, never written: a group without lookups enriches nothing, and allocates nothing per event. */
 const NO_ROWS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
+/** One entity's events as columns: row i is (times[i], seqs[i], fields[name][i]). */
+export interface EntityBatch {
+  readonly length: number;
+  readonly times: Float64Array;
+  readonly seqs: Float64Array;
+  readonly fields: Readonly<Record<string, Float64Array | readonly unknown[]>>;
+}
+
 type FieldReader = (fields: Readonly<Record<string, unknown>>, rows: Record<string, unknown>) => unknown;
 
 function fieldReader(field: string, aliases: ReadonlySet<string>): FieldReader {
@@ -109,6 +117,54 @@ export class FeatureGroupEngine {
     timeline.insert(event.time, event.seq, numbers, ids);
     this.stats.applied++;
     return true;
+  }
+
+  /**
+   * Adds one entity's events given as columns (the offline sweep's path): `times`, `seqs`, and per field either a
+   * Float64Array (NaN = null) or an array of values. Without a filter or lookups the columns are appended in
+   * bulk; otherwise each row goes through `add`. Returns how many events were applied.
+   */
+  addEntityColumns(key: string, batch: EntityBatch): number {
+    const { times, seqs, fields, length } = batch;
+    if (this.filter || this.group.lookups.length) {
+      let applied = 0;
+      const keyed = { [this.keyField]: key };
+      for (let i = 0; i < length; i++) {
+        const row: Record<string, unknown> = { ...keyed };
+        for (const name in fields) {
+          const column = fields[name]!;
+          const value = column[i];
+          row[name] = typeof value === 'number' && Number.isNaN(value) ? null : value;
+        }
+        if (this.add({ time: times[i]!, seq: seqs[i]!, fields: row })) applied++;
+      }
+      return applied;
+    }
+    const numeric = this.layout.numericFields.map((field) => {
+      const column = fields[field];
+      if (column instanceof Float64Array) return column;
+      const out = new Float64Array(length).fill(Number.NaN);
+      if (column)
+        for (let i = 0; i < length; i++) if (typeof column[i] === 'number') out[i] = column[i] as number;
+      return out;
+    });
+    const categorical = this.layout.categoricalFields.map((field, c) => {
+      const column = fields[field];
+      const dictionary = this.shared.dictionaries[c]!;
+      const out = new Int32Array(length).fill(-1);
+      if (column) {
+        for (let i = 0; i < length; i++) {
+          const value = column[i];
+          out[i] = typeof value === 'number' && Number.isNaN(value) ? -1 : dictionary.idOf(value);
+        }
+      }
+      return out;
+    });
+    let timeline = this.timelines.get(key);
+    if (!timeline) this.timelines.set(key, (timeline = new Timeline(this.shared)));
+    timeline.appendBatch({ times, seqs, numeric, categorical }, 0, length);
+    this.stats.applied += length;
+    return length;
   }
 
   private lookupRows(event: CoreEvent): Record<string, unknown> {

@@ -49,6 +49,14 @@ export class GroupShared {
   }
 }
 
+/** A batch of one entity's events as columns, in the layout's column order. */
+export interface TimelineColumns {
+  readonly times: Float64Array;
+  readonly seqs: Float64Array;
+  readonly numeric: readonly Float64Array[];
+  readonly categorical: readonly Int32Array[];
+}
+
 /** First index in times[0..end) whose time is ≥ t. */
 export function lowerBound(times: Float64Array, end: number, t: number): number {
   let lo = 0;
@@ -159,6 +167,65 @@ export class Timeline {
     this.seqs = growF(this.seqs);
     for (let c = 0; c < this.numeric.length; c++) this.numeric[c] = growF(this.numeric[c]!);
     for (let c = 0; c < this.categorical.length; c++) this.categorical[c] = growI(this.categorical[c]!);
+  }
+
+  /** Grows the columns to hold at least `needed` events. */
+  private reserve(needed: number): void {
+    while (this.times.length < needed) this.grow();
+  }
+
+  /**
+   * Adds a batch of this entity's events, given as columns (rows [from, to) of each), sorted by (time, seq) and
+   * none before the latest event held: copied in bulk, indexes rebuilt by the next read that needs them. A
+   * batch that is not in order falls back to one insert per event.
+   */
+  appendBatch(columns: TimelineColumns, from: number, to: number): void {
+    const count = to - from;
+    if (count <= 0) return;
+    const n = this.n;
+    const { times, seqs, numeric, categorical } = columns;
+    let ordered =
+      n === 0 ||
+      times[from]! > this.times[n - 1]! ||
+      (times[from] === this.times[n - 1] && seqs[from]! >= this.seqs[n - 1]!);
+    for (let i = from + 1; ordered && i < to; i++) {
+      if (times[i]! < times[i - 1]! || (times[i] === times[i - 1] && seqs[i]! < seqs[i - 1]!))
+        ordered = false;
+    }
+    if (!ordered) {
+      const numbers = new Float64Array(numeric.length);
+      const ids = new Int32Array(categorical.length);
+      for (let i = from; i < to; i++) {
+        for (let c = 0; c < numeric.length; c++) numbers[c] = numeric[c]![i]!;
+        for (let c = 0; c < categorical.length; c++) ids[c] = categorical[c]![i]!;
+        this.insert(times[i]!, seqs[i]!, numbers, ids);
+      }
+      return;
+    }
+    this.reserve(n + count);
+    this.times.set(times.subarray(from, to), n);
+    this.seqs.set(seqs.subarray(from, to), n);
+    for (let c = 0; c < numeric.length; c++) this.numeric[c]!.set(numeric[c]!.subarray(from, to), n);
+    for (let c = 0; c < categorical.length; c++)
+      this.categorical[c]!.set(categorical[c]!.subarray(from, to), n);
+    this.n = n + count;
+    for (const tree of this.treeList) tree.invalidateFrom(n);
+    for (const c of this.shared.layout.distinctColumnList) this.distinct[c]!.invalidate();
+    for (const c of this.shared.layout.hllColumnList) this.hlls[c] = null; // rebuilt by the next read
+    this.hllCaches = null;
+    const layout = this.shared.layout;
+    for (let p = 0; p < this.presence.length; p++) {
+      const refs = layout.presence[p]!.columns;
+      for (let i = 0; i < count; i++) {
+        let present = true;
+        for (const ref of refs) {
+          const row = from + i;
+          if (ref.kind === 'num' ? Number.isNaN(numeric[ref.index]![row]) : categorical[ref.index]![row]! < 0)
+            present = false;
+        }
+        this.presence[p]!.insert(n + i, n + i, present);
+      }
+    }
   }
 
   /**
