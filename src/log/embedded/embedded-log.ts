@@ -1,0 +1,234 @@
+/**
+ * The embedded log: the default `Log`, in a folder (`.tributary/log` of a project).
+ *
+ *   <root>/LOCK                                one process owns the log (its pid)
+ *   <root>/<stream>/meta.json                  { "partitions": n }, fixed when the stream is created
+ *   <root>/<stream>/<partition>/<base>.log     segments (record layout: record-format.ts)
+ *   <root>/<stream>/consumers/<name>.json      committed positions, replaced atomically
+ *
+ * Records of an entity go to partition toPositive(murmur2(key)) % n, as Kafka's default partitioner does.
+ */
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { type AppendRecord, type AppendResult, type Log, LogError, type LogRecord } from '../log.js';
+import { partitionOf } from '../murmur2.js';
+import { Partition, type RecoveryReport } from './partition.js';
+
+export interface EmbeddedLogOptions {
+  /** Partitions of a stream created by this log. */
+  readonly partitions?: number;
+  readonly segmentBytes?: number;
+}
+
+interface StreamState {
+  readonly partitions: Partition[];
+  nextSequence: number;
+}
+
+const STREAM_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+function writeDurably(path: string, text: string): void {
+  const temporary = `${path}.tmp`;
+  const fd = openSync(temporary, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, path);
+  const dir = openSync(join(path, '..'), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class EmbeddedLog implements Log {
+  private readonly streams = new Map<string, StreamState>();
+  private readonly opening = new Map<string, Promise<StreamState>>();
+  private readonly positions = new Map<string, Map<number, number>>();
+  /** What recovery cut off when streams were opened (torn tails after a crash, corrupt bytes). */
+  readonly recovery: RecoveryReport[] = [];
+  private closed = false;
+
+  private constructor(
+    readonly root: string,
+    private readonly options: Required<EmbeddedLogOptions>,
+  ) {}
+
+  /** Opens (or creates) the log in `root`, taking its lock, and recovers every stream already there. */
+  static async open(root: string, options: EmbeddedLogOptions = {}): Promise<EmbeddedLog> {
+    mkdirSync(root, { recursive: true });
+    const lock = join(root, 'LOCK');
+    if (existsSync(lock)) {
+      const owner = Number(readFileSync(lock, 'utf8'));
+      if (owner && owner !== process.pid && processAlive(owner)) {
+        throw new LogError(
+          'TRIBUTARY_LOG_CLOSED',
+          `the log in ${root} is owned by process ${owner}; stop it first (one process owns a project's state)`,
+        );
+      }
+    }
+    writeDurably(lock, String(process.pid));
+    const log = new EmbeddedLog(root, {
+      partitions: options.partitions ?? 4,
+      segmentBytes: options.segmentBytes ?? 64 * 1024 * 1024,
+    });
+    for (const name of readdirSync(root))
+      if (existsSync(join(root, name, 'meta.json'))) await log.stream(name);
+    return log;
+  }
+
+  private stream(name: string): Promise<StreamState> {
+    const existing = this.streams.get(name);
+    if (existing) return Promise.resolve(existing);
+    let opening = this.opening.get(name);
+    if (!opening) {
+      opening = this.openStream(name);
+      this.opening.set(name, opening);
+    }
+    return opening;
+  }
+
+  private async openStream(name: string): Promise<StreamState> {
+    if (!STREAM_NAME.test(name))
+      throw new LogError('TRIBUTARY_LOG_UNKNOWN_STREAM', `\`${name}\` is not a valid stream name`);
+    const dir = join(this.root, name);
+    const metaPath = join(dir, 'meta.json');
+    let partitions = this.options.partitions;
+    if (existsSync(metaPath))
+      partitions = (JSON.parse(readFileSync(metaPath, 'utf8')) as { partitions: number }).partitions;
+    else {
+      mkdirSync(dir, { recursive: true });
+      writeDurably(metaPath, JSON.stringify({ partitions }));
+    }
+    const opened = await Promise.all(
+      Array.from({ length: partitions }, (_, p) =>
+        Partition.open(join(dir, String(p)), { segmentBytes: this.options.segmentBytes }),
+      ),
+    );
+    for (const partition of opened) this.recovery.push(...partition.recovery);
+    const lastSequences = await Promise.all(opened.map((p) => p.lastSequence()));
+    const state = { partitions: opened, nextSequence: Math.max(-1, ...lastSequences) + 1 };
+    this.streams.set(name, state);
+    this.opening.delete(name);
+    return state;
+  }
+
+  async append(stream: string, records: readonly AppendRecord[]): Promise<AppendResult[]> {
+    if (this.closed) throw new LogError('TRIBUTARY_LOG_CLOSED', 'the log is closed');
+    const state = await this.stream(stream);
+    const n = state.partitions.length;
+    return Promise.all(
+      records.map(async (record) => {
+        const partition = partitionOf(record.key, n);
+        const sequence = state.nextSequence++;
+        const offset = await state.partitions[partition]!.append(
+          Buffer.from(record.key, 'utf8'),
+          record.value,
+          record.arrivalTime,
+          sequence,
+        );
+        return { partition, offset, sequence };
+      }),
+    );
+  }
+
+  async read(stream: string, partition: number, offset: number, max: number): Promise<LogRecord[]> {
+    const state = await this.stream(stream);
+    const target = state.partitions[partition];
+    if (!target)
+      throw new LogError(
+        'TRIBUTARY_LOG_UNKNOWN_STREAM',
+        `stream \`${stream}\` has no partition ${partition}`,
+      );
+    return (await target.read(offset, max)).map((r) => ({
+      partition,
+      offset: r.offset,
+      sequence: r.sequence,
+      arrivalTime: r.arrivalTime,
+      key: r.key,
+      value: r.value,
+    }));
+  }
+
+  endOffset(stream: string, partition: number): number {
+    return this.streams.get(stream)?.partitions[partition]?.endOffset ?? 0;
+  }
+
+  partitions(stream: string): number {
+    return this.streams.get(stream)?.partitions.length ?? this.options.partitions;
+  }
+
+  /** Streams that exist in this log. */
+  streamNames(): string[] {
+    return [...this.streams.keys()];
+  }
+
+  private positionsPath(consumer: string, stream: string): string {
+    if (!STREAM_NAME.test(consumer))
+      throw new LogError('TRIBUTARY_LOG_UNKNOWN_STREAM', `\`${consumer}\` is not a valid consumer name`);
+    return join(this.root, stream, 'consumers', `${consumer}.json`);
+  }
+
+  committed(consumer: string, stream: string, partition: number): number {
+    const key = `${consumer}\u0000${stream}`;
+    let positions = this.positions.get(key);
+    if (!positions) {
+      const path = this.positionsPath(consumer, stream);
+      const stored = existsSync(path)
+        ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, number>)
+        : {};
+      positions = new Map(Object.entries(stored).map(([p, o]) => [Number(p), o]));
+      this.positions.set(key, positions);
+    }
+    return positions.get(partition) ?? 0;
+  }
+
+  async commit(consumer: string, stream: string, positions: ReadonlyMap<number, number>): Promise<void> {
+    const path = this.positionsPath(consumer, stream);
+    this.committed(consumer, stream, 0); // load what is stored
+    const merged = this.positions.get(`${consumer}\u0000${stream}`)!;
+    for (const [partition, offset] of positions) merged.set(partition, offset);
+    mkdirSync(join(this.root, stream, 'consumers'), { recursive: true });
+    writeDurably(path, JSON.stringify(Object.fromEntries(merged)));
+  }
+
+  /** Deletes sealed segments whose records all arrived before `cutoff` (epoch ms). */
+  enforceRetention(cutoff: number): number {
+    let removed = 0;
+    for (const state of this.streams.values())
+      for (const p of state.partitions) removed += p.deleteSegmentsBefore(cutoff);
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const state of this.streams.values()) await Promise.all(state.partitions.map((p) => p.close()));
+    const lock = join(this.root, 'LOCK');
+    if (existsSync(lock) && Number(readFileSync(lock, 'utf8')) === process.pid) unlinkSync(lock);
+  }
+}

@@ -1,0 +1,356 @@
+/**
+ * One partition of the embedded log: a folder of segment files `<baseOffset>.log` (record layout in
+ * record-format.ts). Appends are group-committed: records queued while a write is in flight go out together in
+ * one write and one fdatasync, and each append resolves only after its fsync. An fsync failure is fatal for the
+ * writer (never retried: the kernel may have dropped the dirty pages); a full disk refuses the batch, cuts the
+ * file back to its last durable byte and leaves the partition writable.
+ */
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LogError } from '../log.js';
+import {
+  type DecodedRecord,
+  decodeRecord,
+  encodedSize,
+  encodeRecord,
+  MAX_RECORD_BYTES,
+} from './record-format.js';
+
+export interface PartitionOptions {
+  /** Roll to a new segment past this size. */
+  readonly segmentBytes: number;
+}
+
+/** What recovery found when a partition was opened. */
+export interface RecoveryReport {
+  readonly segment: string;
+  readonly validBytes: number;
+  readonly truncatedBytes: number;
+}
+
+interface Segment {
+  readonly baseOffset: number;
+  readonly path: string;
+  /** Offset after its last record. */
+  endOffset: number;
+  size: number;
+  lastArrivalTime: number;
+  /** Sparse index: every INDEX_EVERY-th record's offset and file position. */
+  readonly indexOffsets: number[];
+  readonly indexPositions: number[];
+}
+
+interface Pending {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+  readonly arrivalTime: number;
+  readonly sequence: number;
+  resolve(offset: number): void;
+  reject(error: unknown): void;
+}
+
+const INDEX_EVERY = 32;
+const segmentName = (baseOffset: number) => `${String(baseOffset).padStart(20, '0')}.log`;
+
+function fsyncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Scans a segment file, keeping its valid prefix; a torn or corrupt tail is cut off and reported. */
+function recoverSegment(
+  path: string,
+  baseOffset: number,
+): { segment: Segment; report: RecoveryReport | null } {
+  const size = statSync(path).size;
+  const data = Buffer.alloc(size);
+  const fd = openSync(path, 'r+');
+  try {
+    let read = 0;
+    while (read < size) read += readSync(fd, data, read, size - read, read);
+    const segment: Segment = {
+      baseOffset,
+      path,
+      endOffset: baseOffset,
+      size: 0,
+      lastArrivalTime: 0,
+      indexOffsets: [],
+      indexPositions: [],
+    };
+    let at = 0;
+    let count = 0;
+    for (;;) {
+      const record = decodeRecord(data, at);
+      if (!record) break;
+      if (count % INDEX_EVERY === 0) {
+        segment.indexOffsets.push(record.offset);
+        segment.indexPositions.push(at);
+      }
+      count++;
+      segment.endOffset = record.offset + 1;
+      segment.lastArrivalTime = record.arrivalTime;
+      at = record.end;
+    }
+    segment.size = at;
+    if (at === size) return { segment, report: null };
+    ftruncateSync(fd, at);
+    fsyncSync(fd);
+    return { segment, report: { segment: path, validBytes: at, truncatedBytes: size - at } };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class Partition {
+  private readonly segments: Segment[] = [];
+  private active: FileHandle | null = null;
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private failure: LogError | null = null;
+  private closed = false;
+  readonly recovery: RecoveryReport[] = [];
+
+  private constructor(
+    readonly dir: string,
+    private readonly options: PartitionOptions,
+  ) {}
+
+  static async open(dir: string, options: PartitionOptions): Promise<Partition> {
+    mkdirSync(dir, { recursive: true });
+    const partition = new Partition(dir, options);
+    const names = readdirSync(dir)
+      .filter((name) => /^\d{20}\.log$/.test(name))
+      .sort();
+    for (const name of names) {
+      const { segment, report } = recoverSegment(join(dir, name), Number(name.slice(0, 20)));
+      partition.segments.push(segment);
+      if (report) partition.recovery.push(report);
+    }
+    if (partition.segments.length === 0) partition.segments.push(partition.createSegment(0));
+    partition.active = await open(partition.last.path, 'r+');
+    return partition;
+  }
+
+  private get last(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  private createSegment(baseOffset: number): Segment {
+    const path = join(this.dir, segmentName(baseOffset));
+    if (!existsSync(path)) {
+      closeSync(openSync(path, 'w'));
+      fsyncDirectory(this.dir);
+    }
+    return {
+      baseOffset,
+      path,
+      endOffset: baseOffset,
+      size: 0,
+      lastArrivalTime: 0,
+      indexOffsets: [],
+      indexPositions: [],
+    };
+  }
+
+  /** The offset the next record will get. */
+  get endOffset(): number {
+    return this.last.endOffset;
+  }
+
+  /** Queues a record; resolves with its offset once it is durable. */
+  append(key: Uint8Array, value: Uint8Array, arrivalTime: number, sequence: number): Promise<number> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed)
+      return Promise.reject(new LogError('TRIBUTARY_LOG_CLOSED', `partition ${this.dir} is closed`));
+    if (encodedSize(key.length, value.length) > MAX_RECORD_BYTES) {
+      return Promise.reject(
+        new LogError(
+          'TRIBUTARY_LOG_CORRUPT',
+          `a record of ${value.length} bytes is over the ${MAX_RECORD_BYTES}-byte limit`,
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ key, value, arrivalTime, sequence, resolve, reject });
+      if (!this.flushing) this.flushing = this.flushLoop();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    // Yield once so that appends made in the same tick join this batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.queue.length) {
+      const batch = this.queue;
+      this.queue = [];
+      await this.writeBatch(batch);
+    }
+    this.flushing = null;
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    if (this.failure) {
+      for (const p of batch) p.reject(this.failure);
+      return;
+    }
+    let bytes = 0;
+    for (const p of batch) bytes += encodedSize(p.key.length, p.value.length);
+    if (this.last.size > 0 && this.last.size + bytes > this.options.segmentBytes) await this.roll();
+    const segment = this.last;
+    const buffer = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    const firstOffset = segment.endOffset;
+    const positions: number[] = [];
+    batch.forEach((p, i) => {
+      positions.push(segment.size + at);
+      at = encodeRecord(buffer, at, {
+        offset: firstOffset + i,
+        sequence: p.sequence,
+        arrivalTime: p.arrivalTime,
+        key: p.key,
+        value: p.value,
+      });
+    });
+    try {
+      let written = 0;
+      while (written < bytes)
+        written += (await this.active!.write(buffer, written, bytes - written, segment.size + written))
+          .bytesWritten;
+    } catch (error) {
+      await this.active!.truncate(segment.size).catch(() => undefined); // nothing acknowledged is past this point
+      const diskFull = (error as NodeJS.ErrnoException).code === 'ENOSPC';
+      const failure = diskFull
+        ? new LogError(
+            'TRIBUTARY_LOG_DISK_FULL',
+            `the disk holding ${this.dir} is full: free space, then retry`,
+            { cause: error },
+          )
+        : this.fail(error);
+      for (const p of batch) p.reject(failure);
+      return;
+    }
+    try {
+      await this.active!.datasync();
+    } catch (error) {
+      const failure = this.fail(error);
+      for (const p of batch) p.reject(failure);
+      return;
+    }
+    batch.forEach((p, i) => {
+      if ((firstOffset + i - segment.baseOffset) % INDEX_EVERY === 0) {
+        segment.indexOffsets.push(firstOffset + i);
+        segment.indexPositions.push(positions[i]!);
+      }
+    });
+    segment.size += bytes;
+    segment.endOffset = firstOffset + batch.length;
+    segment.lastArrivalTime = batch[batch.length - 1]!.arrivalTime;
+    batch.forEach((p, i) => p.resolve(firstOffset + i));
+  }
+
+  /** An fsync or write error: the writer stops for good (the OS may have lost the pages; retrying would lie). */
+  private fail(error: unknown): LogError {
+    this.failure = new LogError(
+      'TRIBUTARY_LOG_WRITER_FAILED',
+      `writing ${this.dir} failed; the log stops accepting writes (restart to recover): ${(error as Error).message}`,
+      { cause: error },
+    );
+    return this.failure;
+  }
+
+  private async roll(): Promise<void> {
+    await this.active!.close();
+    this.segments.push(this.createSegment(this.last.endOffset));
+    this.active = await open(this.last.path, 'r+');
+  }
+
+  /** Records from `offset` on, at most `max`. */
+  async read(offset: number, max: number): Promise<DecodedRecord[]> {
+    const out: DecodedRecord[] = [];
+    let s = this.segments.findIndex((seg) => offset < seg.endOffset);
+    if (s < 0) return out;
+    while (s < this.segments.length && out.length < max) {
+      const segment = this.segments[s]!;
+      const size = segment.size; // only what is durable
+      let i = 0;
+      while (i + 1 < segment.indexOffsets.length && segment.indexOffsets[i + 1]! <= offset) i++;
+      let position =
+        segment.indexOffsets.length && segment.indexOffsets[i]! <= offset ? segment.indexPositions[i]! : 0;
+      const file = await open(segment.path, 'r');
+      try {
+        while (position < size && out.length < max) {
+          const chunk = Buffer.alloc(Math.min(size - position, 1 << 20));
+          await file.read(chunk, 0, chunk.length, position);
+          let at = 0;
+          let record = decodeRecord(chunk, at);
+          if (!record) {
+            // A record longer than the chunk: read exactly it.
+            const length = chunk.readUInt32LE(0) + 8;
+            const whole = Buffer.alloc(length);
+            await file.read(whole, 0, length, position);
+            record = decodeRecord(whole, 0);
+            if (!record)
+              throw new LogError(
+                'TRIBUTARY_LOG_CORRUPT',
+                `corrupt record in ${segment.path} at byte ${position}`,
+              );
+            if (record.offset >= offset) out.push({ ...record, value: Buffer.from(record.value) });
+            position += record.end;
+            continue;
+          }
+          while (record && out.length < max) {
+            if (record.offset >= offset) out.push(record);
+            at = record.end;
+            record = decodeRecord(chunk, at);
+          }
+          position += at;
+        }
+      } finally {
+        await file.close();
+      }
+      s++;
+    }
+    return out;
+  }
+
+  /** Deletes sealed segments whose last record arrived before `cutoff` (the active segment stays). */
+  deleteSegmentsBefore(cutoff: number): number {
+    let removed = 0;
+    while (this.segments.length > 1 && this.segments[0]!.lastArrivalTime < cutoff) {
+      unlinkSync(this.segments.shift()!.path);
+      removed++;
+    }
+    if (removed) fsyncDirectory(this.dir);
+    return removed;
+  }
+
+  /** Highest arrival sequence held (for the stream's counter after a restart), -1 when empty. */
+  async lastSequence(): Promise<number> {
+    const end = this.endOffset;
+    if (end === this.segments[0]!.baseOffset) return -1;
+    const [record] = await this.read(end - 1, 1);
+    return record ? record.sequence : -1;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.flushing) await this.flushing;
+    await this.active?.close();
+    this.active = null;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The log, in Kafka's model: streams of partitions of ordered, offset-addressed records, keyed by entity, with
+ * consumers' committed positions. The embedded log (segment files, the default) implements it; a Kafka adapter
+ * will implement the same interface.
+ */
+
+/** A record as appended: the entity key (chooses the partition) and the payload bytes. */
+export interface AppendRecord {
+  readonly key: string;
+  readonly value: Uint8Array;
+  /** Arrival time, epoch ms (set by the intake, not by the log). */
+  readonly arrivalTime: number;
+}
+
+/** Where an appended record landed; returned only once it is durable. */
+export interface AppendResult {
+  readonly partition: number;
+  readonly offset: number;
+  /** The stream's arrival sequence: increasing in acceptance order across all partitions. */
+  readonly sequence: number;
+}
+
+export interface LogRecord {
+  readonly partition: number;
+  readonly offset: number;
+  readonly sequence: number;
+  readonly arrivalTime: number;
+  readonly key: string;
+  readonly value: Uint8Array;
+}
+
+export interface Log {
+  /** Appends records of one stream; resolves when all are durable (fsynced), in order. */
+  append(stream: string, records: readonly AppendRecord[]): Promise<AppendResult[]>;
+  /** Records of a partition from `offset` on, at most `max`. */
+  read(stream: string, partition: number, offset: number, max: number): Promise<LogRecord[]>;
+  /** The offset the next record of a partition will get. */
+  endOffset(stream: string, partition: number): number;
+  partitions(stream: string): number;
+  /** A consumer's durable position (the next offset it will read), 0 when never committed. */
+  committed(consumer: string, stream: string, partition: number): number;
+  commit(consumer: string, stream: string, positions: ReadonlyMap<number, number>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class LogError extends Error {
+  constructor(
+    readonly code:
+      | 'TRIBUTARY_LOG_WRITER_FAILED'
+      | 'TRIBUTARY_LOG_DISK_FULL'
+      | 'TRIBUTARY_LOG_CLOSED'
+      | 'TRIBUTARY_LOG_CORRUPT'
+      | 'TRIBUTARY_LOG_UNKNOWN_STREAM',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'LogError';
+  }
+}

@@ -1,0 +1,186 @@
+import { closeSync, mkdtempSync, openSync, readdirSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
+import { decodeRecord, encodedSize, encodeRecord } from '../../src/log/embedded/record-format.js';
+import { LogError } from '../../src/log/log.js';
+import { murmur2, partitionOf } from '../../src/log/murmur2.js';
+
+const temp = () => mkdtempSync(join(tmpdir(), 'tributary-log-'));
+const value = (text: string) => Buffer.from(text, 'utf8');
+const records = (from: number, count: number, key = (i: number) => `c${i % 7}`) =>
+  Array.from({ length: count }, (_, i) => ({
+    key: key(from + i),
+    value: value(`payment-${from + i}`),
+    arrivalTime: 1_000 + from + i,
+  }));
+
+async function readAll(log: EmbeddedLog, stream: string) {
+  const out: { key: string; value: string; offset: number; sequence: number; partition: number }[] = [];
+  for (let p = 0; p < log.partitions(stream); p++) {
+    for (const r of await log.read(stream, p, 0, 1_000_000))
+      out.push({
+        key: r.key,
+        value: Buffer.from(r.value).toString(),
+        offset: r.offset,
+        sequence: r.sequence,
+        partition: p,
+      });
+  }
+  return out.sort((a, b) => a.sequence - b.sequence);
+}
+
+function segmentsOf(root: string, stream: string, partition: number): string[] {
+  const dir = join(root, stream, String(partition));
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.log'))
+    .sort()
+    .map((n) => join(dir, n));
+}
+
+describe("murmur2 (Kafka's partitioner)", () => {
+  it.each([
+    ['21', -973932308],
+    ['foobar', -790332482],
+    ['a-little-bit-long-string', -985981536],
+    ['a-little-bit-longer-string', -1486304829],
+    ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+    ['abc', 479470107],
+    ['', 275646681],
+  ])('hashes %j like the Java client', (input, expected) => {
+    expect(murmur2(Buffer.from(input))).toBe(expected);
+  });
+
+  it('maps keys to partitions as Kafka does', () => {
+    expect(partitionOf('foobar', 50)).toBe(16);
+  });
+});
+
+describe('record format', () => {
+  it('round-trips and rejects a flipped bit or a short read', () => {
+    const key = value('customer-1');
+    const payload = value('{"amount":1250}');
+    const buffer = Buffer.alloc(encodedSize(key.length, payload.length));
+    const end = encodeRecord(buffer, 0, {
+      offset: 7,
+      sequence: 42,
+      arrivalTime: 1767225600000,
+      key,
+      value: payload,
+    });
+    expect(end).toBe(buffer.length);
+    const decoded = decodeRecord(buffer, 0)!;
+    expect({ ...decoded, value: Buffer.from(decoded.value).toString() }).toEqual({
+      offset: 7,
+      sequence: 42,
+      arrivalTime: 1767225600000,
+      key: 'customer-1',
+      value: '{"amount":1250}',
+      end,
+    });
+    expect(decodeRecord(buffer.subarray(0, buffer.length - 1), 0)).toBeNull();
+    for (const bit of [0, 5, 30, buffer.length * 8 - 1]) {
+      const flipped = Buffer.from(buffer);
+      flipped[bit >> 3]! ^= 1 << (bit & 7);
+      expect(decodeRecord(flipped, 0)).toBeNull();
+    }
+  });
+});
+
+describe('the embedded log', () => {
+  it('appends durably, keeps an entity in one partition in order, and reads from any offset', async () => {
+    const root = temp();
+    const log = await EmbeddedLog.open(root, { partitions: 3 });
+    const results = await log.append('payments', records(0, 100));
+    expect(results.map((r) => r.sequence)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    for (const [i, r] of results.entries()) expect(r.partition).toBe(partitionOf(`c${i % 7}`, 3));
+    const all = await readAll(log, 'payments');
+    expect(all.map((r) => r.value)).toEqual(Array.from({ length: 100 }, (_, i) => `payment-${i}`));
+    const p = results[50]!.partition;
+    const fromMiddle = await log.read('payments', p, results[50]!.offset, 3);
+    expect(Buffer.from(fromMiddle[0]!.value).toString()).toBe('payment-50');
+    expect(fromMiddle).toHaveLength(3);
+    await log.close();
+  });
+
+  it('rolls segments, reopens with the same offsets and sequence, and deletes old segments by retention', async () => {
+    const root = temp();
+    let log = await EmbeddedLog.open(root, { partitions: 1, segmentBytes: 2_000 });
+    for (let batch = 0; batch < 10; batch++) await log.append('payments', records(batch * 20, 20));
+    expect(segmentsOf(root, 'payments', 0).length).toBeGreaterThan(3);
+    await log.close();
+    log = await EmbeddedLog.open(root, { segmentBytes: 2_000 });
+    expect(log.recovery).toEqual([]);
+    expect(log.endOffset('payments', 0)).toBe(200);
+    const [next] = await log.append('payments', records(200, 1));
+    expect(next).toEqual({ partition: 0, offset: 200, sequence: 200 });
+    expect((await log.read('payments', 0, 137, 2)).map((r) => r.offset)).toEqual([137, 138]);
+    const before = segmentsOf(root, 'payments', 0).length;
+    expect(log.enforceRetention(1_000 + 100)).toBeGreaterThan(0);
+    const after = segmentsOf(root, 'payments', 0);
+    expect(after.length).toBeLessThan(before);
+    const first = (await log.read('payments', 0, 0, 1))[0]!;
+    expect(first.offset).toBe(Number(after[0]!.split('/').pop()!.slice(0, 20)));
+    await log.close();
+  });
+
+  it('keeps consumer positions across restarts', async () => {
+    const root = temp();
+    let log = await EmbeddedLog.open(root, { partitions: 2 });
+    expect(log.committed('online', 'payments', 1)).toBe(0);
+    await log.commit(
+      'online',
+      'payments',
+      new Map([
+        [0, 12],
+        [1, 7],
+      ]),
+    );
+    await log.commit('online', 'payments', new Map([[1, 9]]));
+    await log.close();
+    log = await EmbeddedLog.open(root);
+    expect([log.committed('online', 'payments', 0), log.committed('online', 'payments', 1)]).toEqual([12, 9]);
+    await log.close();
+  });
+
+  it('recovers a torn tail and a bit-flipped record, and reports what it cut', async () => {
+    const root = temp();
+    let log = await EmbeddedLog.open(root, { partitions: 1 });
+    await log.append('payments', records(0, 10));
+    await log.close();
+    const [segment] = segmentsOf(root, 'payments', 0);
+    const size = statSync(segment!).size;
+    truncateSync(segment!, size - 5); // a crash in the middle of the last record
+    log = await EmbeddedLog.open(root);
+    expect(log.recovery).toEqual([
+      { segment, validBytes: expect.any(Number), truncatedBytes: expect.any(Number) },
+    ]);
+    expect(log.endOffset('payments', 0)).toBe(9);
+    await log.append('payments', records(10, 1));
+    expect((await readAll(log, 'payments')).map((r) => r.value).slice(-2)).toEqual([
+      'payment-8',
+      'payment-10',
+    ]);
+    await log.close();
+    // A flipped bit inside record 4: records 4.. are cut (their bytes cannot be trusted) and reported.
+    const fd = openSync(segment!, 'r+');
+    const position = Math.floor((statSync(segment!).size / 10) * 4.5);
+    writeSync(fd, Buffer.from([0xff]), 0, 1, position);
+    closeSync(fd);
+    log = await EmbeddedLog.open(root);
+    expect(log.recovery[0]!.truncatedBytes).toBeGreaterThan(0);
+    expect(log.endOffset('payments', 0)).toBeLessThan(10);
+    await log.close();
+  });
+
+  it('refuses a second owner while the first is alive', async () => {
+    const root = temp();
+    const log = await EmbeddedLog.open(root);
+    const fake = openSync(join(root, 'LOCK'), 'w');
+    writeSync(fake, String(process.ppid)); // another live process
+    closeSync(fake);
+    await expect(EmbeddedLog.open(root)).rejects.toThrow(LogError);
+    await log.close();
+  });
+});
