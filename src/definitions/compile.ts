@@ -81,6 +81,12 @@ function entriesOf(value: unknown, path: Path, problems: Problems): [string, Rec
         `\`${name}\` is not a valid name`,
         'use letters, digits and _ (not first)',
       );
+    } else if (name.startsWith('__')) {
+      problems.add(
+        [...path, name],
+        `names starting with \`__\` are reserved for Tributary's own streams`,
+        'rename it',
+      );
     }
     if (isObject(item)) out.push([name, item]);
     else problems.add([...path, name], 'must be a mapping');

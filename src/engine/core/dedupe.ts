@@ -21,6 +21,11 @@ export class Deduplicator {
     return true;
   }
 
+  /** Forgets one id (its event was not stored after all, so it has not arrived). */
+  forget(id: string): void {
+    this.firstArrival.delete(id);
+  }
+
   /** Forgets ids first seen before `arrivalTime - horizon`. */
   expire(arrivalTime: number): void {
     for (const [id, seen] of this.firstArrival)

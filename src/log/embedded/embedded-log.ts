@@ -23,6 +23,7 @@ import {
 import { join } from 'node:path';
 import { type AppendRecord, type AppendResult, type Log, LogError, type LogRecord } from '../log.js';
 import { partitionOf } from '../murmur2.js';
+import { writeDurably } from './durable-file.js';
 import { Partition, type RecoveryReport } from './partition.js';
 
 export interface EmbeddedLogOptions {
@@ -37,24 +38,6 @@ interface StreamState {
 }
 
 const STREAM_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-
-function writeDurably(path: string, text: string): void {
-  const temporary = `${path}.tmp`;
-  const fd = openSync(temporary, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, path);
-  const dir = openSync(join(path, '..'), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
-}
 
 function processAlive(pid: number): boolean {
   try {
@@ -101,6 +84,17 @@ export class EmbeddedLog implements Log {
     return log;
   }
 
+  /** Creates a stream with `partitions` partitions if it does not exist yet (an existing one keeps its count). */
+  async ensureStream(name: string, partitions: number): Promise<void> {
+    if (this.streams.has(name) || this.opening.has(name)) {
+      await this.stream(name);
+      return;
+    }
+    const opening = this.openStream(name, partitions);
+    this.opening.set(name, opening);
+    await opening;
+  }
+
   private stream(name: string): Promise<StreamState> {
     const existing = this.streams.get(name);
     if (existing) return Promise.resolve(existing);
@@ -112,12 +106,12 @@ export class EmbeddedLog implements Log {
     return opening;
   }
 
-  private async openStream(name: string): Promise<StreamState> {
+  private async openStream(name: string, newPartitions = this.options.partitions): Promise<StreamState> {
     if (!STREAM_NAME.test(name))
       throw new LogError('TRIBUTARY_LOG_UNKNOWN_STREAM', `\`${name}\` is not a valid stream name`);
     const dir = join(this.root, name);
     const metaPath = join(dir, 'meta.json');
-    let partitions = this.options.partitions;
+    let partitions = newPartitions;
     if (existsSync(metaPath))
       partitions = (JSON.parse(readFileSync(metaPath, 'utf8')) as { partitions: number }).partitions;
     else {

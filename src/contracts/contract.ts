@@ -1,0 +1,128 @@
+/**
+ * A stream's contract, compiled once: the schema validator (ajv for JSON Schema, avsc for Avro), then the keys,
+ * event time and id normalised per semantics.md. `check` never throws for anything a producer sends.
+ */
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import avro from 'avsc';
+import { stableHash } from '../definitions/hash.js';
+import type { StreamPlan } from '../definitions/plan.js';
+import { keyString } from '../engine/core/keys.js';
+import type { Rejection } from './rejection.js';
+import { normaliseTime } from './time.js';
+
+// ajv-formats is CommonJS: under ESM its function is the default export's `default`.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv,
+) => Ajv;
+
+/** An event that kept its contract: time in epoch ms, keys as strings. */
+export interface ValidEvent {
+  readonly time: number;
+  /** entity → key. */
+  readonly keys: Readonly<Record<string, string>>;
+  readonly id: string | null;
+  /** The event's fields, with the time field as epoch ms and key fields as strings. */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+export type CheckResult =
+  | { readonly ok: true; readonly event: ValidEvent }
+  | { readonly ok: false; readonly rejection: Rejection };
+
+export interface ContractOptions {
+  /** How far ahead of its arrival an event's time may be (default 5 minutes). */
+  readonly futureSkewMs?: number;
+}
+
+export class StreamContract {
+  /** Identifies the schema version events were checked against (hash of the schema). */
+  readonly schemaVersion: string;
+  private readonly validate: (value: unknown) => string | null;
+  private readonly futureSkewMs: number;
+
+  constructor(
+    readonly stream: StreamPlan,
+    options: ContractOptions = {},
+  ) {
+    this.futureSkewMs = options.futureSkewMs ?? 5 * 60_000;
+    this.schemaVersion = stableHash(stream.schema);
+    this.validate = isAvro(stream.schema) ? avroValidator(stream.schema) : jsonSchemaValidator(stream.schema);
+  }
+
+  check(value: unknown, arrivalTime: number): CheckResult {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return reject(
+        'not_an_object',
+        `an event must be a JSON object, not ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`,
+      );
+    }
+    const record = value as Record<string, unknown>;
+    const { keys: keyFields, timeField, idField } = this.stream;
+    // Keys and time first: their reasons are more useful than a generic schema error.
+    const keys: Record<string, string> = {};
+    for (const [entity, field] of Object.entries(keyFields)) {
+      const key = keyString(record[field]);
+      if (key === null || key === '')
+        return reject(
+          'missing_key',
+          `key \`${field}\` (entity ${entity}) is missing or not a string or number`,
+        );
+      keys[entity] = key;
+    }
+    if (record[timeField] === undefined || record[timeField] === null)
+      return reject('missing_time', `event time \`${timeField}\` is missing`);
+    // Keys are strings (a number key in decimal): the schema sees them as the engine will.
+    const fields: Record<string, unknown> = { ...record };
+    for (const [entity, field] of Object.entries(keyFields)) fields[field] = keys[entity];
+    const problem = this.validate(fields);
+    if (problem) return reject('schema_violation', problem);
+    const time = normaliseTime(record[timeField], timeField);
+    if (typeof time !== 'number') return { ok: false, rejection: time };
+    if (time > arrivalTime + this.futureSkewMs) {
+      return reject(
+        'future_time',
+        `\`${timeField}\` is ${Math.round((time - arrivalTime) / 1000)} s ahead of arrival; the allowed clock skew is ${this.futureSkewMs / 1000} s`,
+      );
+    }
+    fields[timeField] = time;
+    const id = idField === undefined ? null : keyString(record[idField]);
+    return { ok: true, event: { time, keys, id, fields } };
+  }
+}
+
+function reject(reason: Rejection['reason'], detail: string): CheckResult {
+  return { ok: false, rejection: { reason, detail } };
+}
+
+function isAvro(schema: unknown): boolean {
+  return typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'record';
+}
+
+function jsonSchemaValidator(schema: unknown): (value: unknown) => string | null {
+  const ajv = new Ajv({ allErrors: false, strict: false });
+  addFormats(ajv);
+  const validate = ajv.compile(schema as object);
+  return (value) => {
+    if (validate(value)) return null;
+    const error = validate.errors?.[0];
+    if (!error) return 'does not match the schema';
+    const where = error.instancePath
+      ? `\`${error.instancePath.slice(1).replaceAll('/', '.')}\``
+      : 'the event';
+    return `${where} ${error.message ?? 'does not match the schema'}`;
+  };
+}
+
+function avroValidator(schema: unknown): (value: unknown) => string | null {
+  const type = avro.Type.forSchema(schema as avro.Schema);
+  return (value) => {
+    let problem: string | null = null;
+    const ok = type.isValid(value, {
+      errorHook: (path: string[]) => {
+        problem ??= `\`${path.join('.') || 'the event'}\` does not match the Avro schema`;
+      },
+    });
+    return ok ? null : (problem ?? 'does not match the Avro schema');
+  };
+}

@@ -1,0 +1,284 @@
+/**
+ * The intake: the one path by which events enter (HTTP, files and the programmatic API all call `ingest`).
+ * Each event is checked against its stream's contract and normalised, de-duplicated by id over the stream's
+ * horizon (first valid arrival wins; the memory is rebuilt from the log on open, so it survives restarts),
+ * appended durably to the log, or dead-lettered with its reason. `ingest` resolves only when every accepted
+ * event is fsynced and every refused one is stored.
+ */
+import { StreamContract } from '../contracts/contract.js';
+import { type DeadLetterInput, DeadLetterStore, UNKNOWN_STREAM } from '../contracts/dead-letters.js';
+import type { Rejection, RejectionReason } from '../contracts/rejection.js';
+import type { Plan, StreamPlan } from '../definitions/plan.js';
+import { DEFAULT_DEDUPE_HORIZON_MS, Deduplicator } from '../engine/core/dedupe.js';
+import type { EmbeddedLog } from '../log/embedded/embedded-log.js';
+import type { AppendRecord } from '../log/log.js';
+
+/** One event offered to the intake: JSON text (a line of NDJSON) or an already-parsed value. */
+export type IngestItem = { readonly text: string } | { readonly value: unknown };
+
+export interface IngestResult {
+  readonly accepted: number;
+  readonly duplicates: number;
+  readonly rejected: { readonly line: number; readonly reason: RejectionReason; readonly detail: string }[];
+  /** True when the stream is not defined: everything went to the project-wide dead letters. */
+  readonly unknownStream: boolean;
+}
+
+/** What the log holds for an accepted event. */
+export interface StoredEvent {
+  /** Event time, epoch ms. */
+  readonly t: number;
+  readonly f: Record<string, unknown>;
+}
+
+export interface IntakeOptions {
+  /** The clock: arrival times come from it. */
+  readonly now?: () => number;
+  readonly maxEventBytes?: number;
+  readonly dedupeHorizonMs?: number;
+  readonly futureSkewMs?: number;
+}
+
+export class UnknownStreamError extends Error {
+  readonly code = 'TRIBUTARY_UNKNOWN_STREAM';
+  constructor(
+    readonly stream: string,
+    readonly known: readonly string[],
+  ) {
+    super(`unknown stream or table \`${stream}\`; known: ${known.join(', ') || 'none'}`);
+  }
+}
+
+/** A table is ingested as a stream keyed by the table key, with its valid-from as the time. */
+function tableAsStream(plan: Plan, name: string): StreamPlan | null {
+  const table = plan.tables[name];
+  if (!table) return null;
+  return {
+    name,
+    keys: { [name]: table.keyField },
+    timeField: table.validFromField,
+    compatibility: 'BACKWARD',
+    schema: table.schema,
+    fields: table.fields,
+  };
+}
+
+export class Intake {
+  private readonly contracts = new Map<string, StreamContract>();
+  private readonly dedupers = new Map<string, Deduplicator>();
+  readonly deadLetters: DeadLetterStore;
+  private readonly now: () => number;
+  private readonly maxEventBytes: number;
+  /** Accepted and duplicate counts per stream since start (rejections: deadLetters.countsOf). */
+  readonly stats = new Map<string, { accepted: number; duplicates: number }>();
+
+  private constructor(
+    readonly plan: Plan,
+    readonly log: EmbeddedLog,
+    private readonly options: IntakeOptions,
+  ) {
+    this.deadLetters = new DeadLetterStore(log);
+    this.now = options.now ?? Date.now;
+    this.maxEventBytes = options.maxEventBytes ?? 1024 * 1024;
+  }
+
+  /** Opens the intake over a log, rebuilding the de-duplication memory from what the log holds. */
+  static async open(plan: Plan, log: EmbeddedLog, options: IntakeOptions = {}): Promise<Intake> {
+    const intake = new Intake(plan, log, options);
+    const now = intake.now();
+    for (const stream of Object.values(plan.streams)) {
+      if (!stream.idField) continue;
+      const dedupe = intake.deduper(stream.name);
+      for (let p = 0; p < log.partitions(stream.name); p++) {
+        for (let offset = 0; offset < log.endOffset(stream.name, p); ) {
+          const records = await log.read(stream.name, p, offset, 10_000);
+          if (!records.length) break;
+          for (const record of records) {
+            offset = record.offset + 1;
+            if (now - record.arrivalTime > (options.dedupeHorizonMs ?? DEFAULT_DEDUPE_HORIZON_MS)) continue;
+            const stored = JSON.parse(Buffer.from(record.value).toString('utf8')) as StoredEvent;
+            const id = stored.f[stream.idField];
+            if (id !== undefined && id !== null) dedupe.accept(String(id), record.arrivalTime);
+          }
+        }
+      }
+    }
+    return intake;
+  }
+
+  private contract(stream: string): StreamContract | null {
+    let contract = this.contracts.get(stream);
+    if (!contract) {
+      const plan = this.plan.streams[stream] ?? tableAsStream(this.plan, stream);
+      if (!plan) return null;
+      // Tables may carry valid-from times in the future (a scheduled change): no future-time check for them.
+      const futureSkewMs = stream in this.plan.streams ? this.options.futureSkewMs : Number.POSITIVE_INFINITY;
+      contract = new StreamContract(plan, futureSkewMs === undefined ? {} : { futureSkewMs });
+      this.contracts.set(stream, contract);
+    }
+    return contract;
+  }
+
+  private deduper(stream: string): Deduplicator {
+    let dedupe = this.dedupers.get(stream);
+    if (!dedupe) this.dedupers.set(stream, (dedupe = new Deduplicator(this.options.dedupeHorizonMs)));
+    return dedupe;
+  }
+
+  /** Checks, de-duplicates and durably stores a batch of events of one stream (or table). */
+  async ingest(
+    stream: string,
+    items: readonly IngestItem[],
+    firstLine = 1,
+    deadLetter = true,
+  ): Promise<IngestResult> {
+    const arrivalTime = this.now();
+    const contract = this.contract(stream);
+    if (!contract) {
+      const letters = items.map((item, i) => ({
+        rejection: { reason: 'unknown_stream' as const, detail: `stream \`${stream}\` is not defined` },
+        raw: rawOf(item),
+        schemaVersion: null,
+        arrivalTime,
+        line: firstLine + i,
+      }));
+      await this.deadLetters.add(UNKNOWN_STREAM, letters);
+      return {
+        accepted: 0,
+        duplicates: 0,
+        rejected: letters.map((l) => ({
+          line: l.line,
+          reason: l.rejection.reason,
+          detail: l.rejection.detail,
+        })),
+        unknownStream: true,
+      };
+    }
+    const plan = contract.stream;
+    const dedupe = plan.idField ? this.deduper(stream) : null;
+    const partitionEntity = Object.keys(plan.keys)[0]!;
+    const records: AppendRecord[] = [];
+    const acceptedIds: string[] = [];
+    const letters: DeadLetterInput[] = [];
+    let duplicates = 0;
+    items.forEach((item, i) => {
+      const line = firstLine + i;
+      const parsed = parseItem(item, this.maxEventBytes);
+      if ('rejection' in parsed) {
+        letters.push({
+          rejection: parsed.rejection,
+          raw: rawOf(item),
+          schemaVersion: contract.schemaVersion,
+          arrivalTime,
+          line,
+        });
+        return;
+      }
+      const checked = contract.check(parsed.value, arrivalTime);
+      if (!checked.ok) {
+        letters.push({
+          rejection: checked.rejection,
+          raw: rawOf(item),
+          schemaVersion: contract.schemaVersion,
+          arrivalTime,
+          line,
+        });
+        return;
+      }
+      const { event } = checked;
+      if (dedupe && event.id !== null) {
+        if (!dedupe.accept(event.id, arrivalTime)) {
+          duplicates++;
+          return;
+        }
+        acceptedIds.push(event.id);
+      }
+      records.push({
+        key: event.keys[partitionEntity]!,
+        arrivalTime,
+        value: Buffer.from(JSON.stringify({ t: event.time, f: event.fields } satisfies StoredEvent)),
+      });
+    });
+    try {
+      await Promise.all([
+        records.length ? this.log.append(stream, records) : null,
+        deadLetter ? this.deadLetters.add(stream, letters) : null,
+      ]);
+    } catch (error) {
+      // Not stored: these ids have not arrived, so a retry must not count as a duplicate.
+      for (const id of acceptedIds) dedupe?.forget(id);
+      throw error;
+    }
+    const stats = this.stats.get(stream) ?? { accepted: 0, duplicates: 0 };
+    stats.accepted += records.length;
+    stats.duplicates += duplicates;
+    this.stats.set(stream, stats);
+    return {
+      accepted: records.length,
+      duplicates,
+      rejected: letters.map((l) => ({
+        line: l.line!,
+        reason: l.rejection.reason,
+        detail: l.rejection.detail,
+      })),
+      unknownStream: false,
+    };
+  }
+
+  /**
+   * Replays a stream's dead letters (after the schema or the data was fixed): each is checked again as a new
+   * arrival. One accepted (or found to be a duplicate) is marked replayed and never replayed again; one still
+   * refused stays where it is, for the next fix, and is not dead-lettered a second time.
+   */
+  async replay(
+    stream: string,
+    options: { reason?: string } = {},
+  ): Promise<{ replayed: number; result: IngestResult }> {
+    const done = this.deadLetters.replayed(stream);
+    const offsets: number[] = [];
+    const items: IngestItem[] = [];
+    for (let cursor: number | null = 0; cursor !== null; ) {
+      const page = await this.deadLetters.list(stream, {
+        cursor,
+        limit: 10_000,
+        ...(options.reason ? { reason: options.reason } : {}),
+      });
+      for (const letter of page.letters) {
+        if (done.has(letter.offset)) continue;
+        offsets.push(letter.offset);
+        items.push({ text: letter.raw });
+      }
+      cursor = page.nextCursor;
+    }
+    if (stream === UNKNOWN_STREAM)
+      return { replayed: 0, result: { accepted: 0, duplicates: 0, rejected: [], unknownStream: true } };
+    const result = await this.ingest(stream, items, 1, false);
+    const stillRefused = new Set(result.rejected.map((r) => r.line - 1));
+    const replayed = offsets.filter((_, i) => !stillRefused.has(i));
+    this.deadLetters.markReplayed(stream, replayed);
+    return { replayed: replayed.length, result };
+  }
+}
+
+function rawOf(item: IngestItem): string {
+  if ('text' in item) return item.text;
+  try {
+    return JSON.stringify(item.value) ?? String(item.value);
+  } catch {
+    return String(item.value);
+  }
+}
+
+function parseItem(item: IngestItem, maxBytes: number): { value: unknown } | { rejection: Rejection } {
+  if (!('text' in item)) return { value: item.value };
+  const bytes = Buffer.byteLength(item.text, 'utf8');
+  if (bytes > maxBytes)
+    return {
+      rejection: { reason: 'too_large', detail: `the event is ${bytes} bytes; the limit is ${maxBytes}` },
+    };
+  try {
+    return { value: JSON.parse(item.text) };
+  } catch (error) {
+    return { rejection: { reason: 'malformed_json', detail: (error as Error).message } };
+  }
+}
