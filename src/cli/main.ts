@@ -1,6 +1,8 @@
 /** The `tributary` command line. Exit 0 on success; non-zero with a message that says what to do. */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { runDeadLetters } from './commands/dead-letters.js';
 import { runDemo } from './commands/demo.js';
+import { runIngest } from './commands/ingest.js';
 import { runInit } from './commands/init.js';
 import { runValidate } from './commands/validate.js';
 import { CliError } from './errors.js';
@@ -10,6 +12,13 @@ function positiveInteger(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0)
     throw new InvalidArgumentError('expected a whole number above 0');
+  return parsed;
+}
+
+function positiveOrZero(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0)
+    throw new InvalidArgumentError('expected a whole number, 0 or more');
   return parsed;
 }
 
@@ -41,6 +50,24 @@ function program(out: Output): Command {
     );
 
   cli
+    .command('ingest <source> <files...>')
+    .description('load events (or table rows) from NDJSON, CSV or Parquet files, with progress')
+    .action((source: string, files: string[]) => runIngest({ ...common(), stream: source, files }, out));
+
+  cli
+    .command('dead-letters <stream>')
+    .description(
+      'list refused events with their reasons, or replay them after a fix (`_unknown`: events for unknown streams)',
+    )
+    .option('--reason <reason>', 'only this reason (e.g. schema_violation)')
+    .option('--replay', 'check them again and store those that now pass', false)
+    .option('--cursor <n>', 'continue a listing', positiveOrZero)
+    .option('--limit <n>', 'how many to list', positiveInteger, 20)
+    .action((stream: string, options: { reason?: string; replay: boolean; cursor?: number; limit: number }) =>
+      runDeadLetters({ ...common(), stream, ...options }, out),
+    );
+
+  cli
     .command('validate')
     .description('check the definitions and print every problem with its place')
     .action(() => runValidate(common(), out));
@@ -57,6 +84,12 @@ export async function run(argv: readonly string[], out: Output = consoleOutput):
     if (error instanceof CliError) {
       process.stderr.write(`tributary: ${error.message}\n`);
       return error.exitCode;
+    }
+    // Typed errors of the library (a code TRIBUTARY_…) explain themselves: report them, without a stack.
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('TRIBUTARY_')) {
+      process.stderr.write(`tributary: ${(error as Error).message}\n`);
+      return 1;
     }
     process.stderr.write(
       `tributary: unexpected error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

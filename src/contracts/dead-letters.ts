@@ -19,6 +19,8 @@ export interface DeadLetterInput {
   readonly arrivalTime: number;
   /** 1-based line of a batch or file it came in, when known. */
   readonly line?: number;
+  /** The file (or other source) it came from, when known. */
+  readonly source?: string;
 }
 
 export interface DeadLetter extends DeadLetterInput {
@@ -55,6 +57,7 @@ export class DeadLetterStore {
             raw: letter.raw,
             schemaVersion: letter.schemaVersion,
             line: letter.line,
+            source: letter.source,
           }),
         ),
       })),
@@ -83,6 +86,7 @@ export class DeadLetterStore {
           raw: string;
           schemaVersion: string | null;
           line?: number;
+          source?: string;
         };
         if (options.reason && stored.reason !== options.reason) continue;
         letters.push({
@@ -93,6 +97,7 @@ export class DeadLetterStore {
           schemaVersion: stored.schemaVersion,
           arrivalTime: record.arrivalTime,
           ...(stored.line !== undefined ? { line: stored.line } : {}),
+          ...(stored.source !== undefined ? { source: stored.source } : {}),
         });
         if (letters.length === limit) break;
       }

@@ -24,6 +24,15 @@ export interface IngestResult {
   readonly unknownStream: boolean;
 }
 
+export interface IngestOptions {
+  /** Each item's line in its batch or file (default 1, 2, …). */
+  readonly lines?: readonly number[];
+  /** Where the items came from (a file name), kept with dead letters. */
+  readonly source?: string;
+  /** False: refusals are only reported, not stored (replay). */
+  readonly deadLetter?: boolean;
+}
+
 /** What the log holds for an accepted event. */
 export interface StoredEvent {
   /** Event time, epoch ms. */
@@ -125,13 +134,16 @@ export class Intake {
     return dedupe;
   }
 
-  /** Checks, de-duplicates and durably stores a batch of events of one stream (or table). */
+  /**
+   * Checks, de-duplicates and durably stores a batch of events of one stream (or table).
+   */
   async ingest(
     stream: string,
     items: readonly IngestItem[],
-    firstLine = 1,
-    deadLetter = true,
+    options: IngestOptions = {},
   ): Promise<IngestResult> {
+    const { lines, source, deadLetter = true } = options;
+    const lineOf = (i: number) => lines?.[i] ?? i + 1;
     const arrivalTime = this.now();
     const contract = this.contract(stream);
     if (!contract) {
@@ -140,7 +152,8 @@ export class Intake {
         raw: rawOf(item),
         schemaVersion: null,
         arrivalTime,
-        line: firstLine + i,
+        line: lineOf(i),
+        ...(source ? { source } : {}),
       }));
       await this.deadLetters.add(UNKNOWN_STREAM, letters);
       return {
@@ -162,7 +175,7 @@ export class Intake {
     const letters: DeadLetterInput[] = [];
     let duplicates = 0;
     items.forEach((item, i) => {
-      const line = firstLine + i;
+      const line = lineOf(i);
       const parsed = parseItem(item, this.maxEventBytes);
       if ('rejection' in parsed) {
         letters.push({
@@ -171,6 +184,7 @@ export class Intake {
           schemaVersion: contract.schemaVersion,
           arrivalTime,
           line,
+          ...(source ? { source } : {}),
         });
         return;
       }
@@ -182,6 +196,7 @@ export class Intake {
           schemaVersion: contract.schemaVersion,
           arrivalTime,
           line,
+          ...(source ? { source } : {}),
         });
         return;
       }
@@ -252,7 +267,7 @@ export class Intake {
     }
     if (stream === UNKNOWN_STREAM)
       return { replayed: 0, result: { accepted: 0, duplicates: 0, rejected: [], unknownStream: true } };
-    const result = await this.ingest(stream, items, 1, false);
+    const result = await this.ingest(stream, items, { deadLetter: false });
     const stillRefused = new Set(result.rejected.map((r) => r.line - 1));
     const replayed = offsets.filter((_, i) => !stillRefused.has(i));
     this.deadLetters.markReplayed(stream, replayed);
