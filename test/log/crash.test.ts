@@ -56,7 +56,7 @@ describe('the embedded log under SIGKILL', () => {
       const sequences: number[] = [];
       for (let p = 0; p < log.partitions('payments'); p++) {
         const records = await log.read('payments', p, 0, Number.MAX_SAFE_INTEGER);
-        records.forEach((r, i) => expect(r.offset).toBe(i)); // contiguous, nothing half-written in between
+        expect(records.map((r) => r.offset)).toEqual(records.map((_, i) => i)); // contiguous, nothing half-written between
         for (const r of records) {
           const id = Buffer.from(r.value).toString().split('-').slice(0, 2).join('-');
           seen.set(id, (seen.get(id) ?? 0) + 1);

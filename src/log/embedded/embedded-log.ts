@@ -8,18 +8,7 @@
  *
  * Records of an entity go to partition toPositive(murmur2(key)) % n, as Kafka's default partitioner does.
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AppendRecord, type AppendResult, type Log, LogError, type LogRecord } from '../log.js';
 import { partitionOf } from '../murmur2.js';

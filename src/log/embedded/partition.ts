@@ -251,16 +251,16 @@ export class Partition {
       for (const p of batch) p.reject(failure);
       return;
     }
-    batch.forEach((p, i) => {
+    for (let i = 0; i < batch.length; i++) {
       if ((firstOffset + i - segment.baseOffset) % INDEX_EVERY === 0) {
         segment.indexOffsets.push(firstOffset + i);
         segment.indexPositions.push(positions[i]!);
       }
-    });
+    }
     segment.size += bytes;
     segment.endOffset = firstOffset + batch.length;
     segment.lastArrivalTime = batch[batch.length - 1]!.arrivalTime;
-    batch.forEach((p, i) => p.resolve(firstOffset + i));
+    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(firstOffset + i);
   }
 
   /** An fsync or write error: the writer stops for good (the OS may have lost the pages; retrying would lie). */
