@@ -4,6 +4,7 @@ import { runDeadLetters } from './commands/dead-letters.js';
 import { runDemo } from './commands/demo.js';
 import { runIngest } from './commands/ingest.js';
 import { runInit } from './commands/init.js';
+import { runServe } from './commands/serve.js';
 import { runValidate } from './commands/validate.js';
 import { CliError } from './errors.js';
 import { consoleOutput, type Output } from './output.js';
@@ -65,6 +66,16 @@ function program(out: Output): Command {
     .option('--limit <n>', 'how many to list', positiveInteger, 20)
     .action((stream: string, options: { reason?: string; replay: boolean; cursor?: number; limit: number }) =>
       runDeadLetters({ ...common(), stream, ...options }, out),
+    );
+
+  cli
+    .command('serve')
+    .description('start the HTTP server (ingest, dead letters, health)')
+    .option('--port <port>', 'port to listen on', positiveInteger, 7070)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--insecure-dev', 'run without API keys (trusted machines only)', false)
+    .action((options: { port: number; host: string; insecureDev: boolean }) =>
+      runServe({ ...common(), ...options }, out),
     );
 
   cli

@@ -1,0 +1,211 @@
+/**
+ * The HTTP server (fastify): ingest and dead letters for now (interface.md, "HTTP"). Bodies are read as text so
+ * that a malformed event is dead-lettered with its reason, never answered with a 400 that loses it. Answers:
+ * 200 with accepted / duplicates / rejected, 404 for an unknown stream (its payload kept in the project-wide
+ * dead letters), 413 over the size limit, 429 with Retry-After when too much is waiting for the disk, 503 when
+ * the log cannot write. Logs carry the route template, never a payload or a key.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { UNKNOWN_STREAM } from '../contracts/dead-letters.js';
+import type { Plan } from '../definitions/plan.js';
+import type { IngestItem, IngestResult, Intake } from '../ingest/intake.js';
+import type { EmbeddedLog } from '../log/embedded/embedded-log.js';
+import { LogError } from '../log/log.js';
+import { IdempotencyStore } from './idempotency.js';
+
+export interface ServerOptions {
+  readonly plan: Plan;
+  readonly log: EmbeddedLog;
+  readonly intake: Intake;
+  /** Largest request body, bytes (default 16 MiB). */
+  readonly bodyLimit?: number;
+  /** Events waiting for the disk beyond which ingest answers 429 (default 200,000). */
+  readonly maxPendingEvents?: number;
+  readonly now?: () => number;
+  /** pino options, or false (default) for no request logs. */
+  readonly logger?: boolean | object;
+}
+
+/** Splits an NDJSON body into items with their line numbers; blank lines hold no event. */
+function ndjsonItems(body: string): { items: IngestItem[]; lines: number[] } {
+  const items: IngestItem[] = [];
+  const lines: number[] = [];
+  body.split('\n').forEach((line, i) => {
+    const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (text.trim() === '') return;
+    items.push({ text });
+    lines.push(i + 1);
+  });
+  return { items, lines };
+}
+
+function storageError(reply: FastifyReply, error: unknown): FastifyReply | null {
+  if (
+    error instanceof LogError &&
+    (error.code === 'TRIBUTARY_LOG_DISK_FULL' ||
+      error.code === 'TRIBUTARY_LOG_WRITER_FAILED' ||
+      error.code === 'TRIBUTARY_LOG_CLOSED')
+  ) {
+    return reply
+      .code(503)
+      .header('Retry-After', '5')
+      .send({ error: 'storage unavailable', detail: error.message, code: error.code });
+  }
+  return null;
+}
+
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const { plan, intake, log } = options;
+  const now = options.now ?? Date.now;
+  const maxPending = options.maxPendingEvents ?? 200_000;
+  let pending = 0;
+  const idempotency = await IdempotencyStore.open(log, now());
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+    logger:
+      options.logger === true || typeof options.logger === 'object'
+        ? {
+            ...(typeof options.logger === 'object' ? options.logger : {}),
+            serializers: {
+              // Keys in paths can be personal data: log the route template only.
+              req: (req: { method: string; routeOptions?: { url?: string } }) => ({
+                method: req.method,
+                route: req.routeOptions?.url,
+              }),
+            },
+          }
+        : false,
+  });
+  // Bodies as text: a malformed event is the intake's to dead-letter, not fastify's to refuse.
+  app.addContentTypeParser(
+    ['application/json', 'application/x-ndjson', 'text/plain'],
+    { parseAs: 'string' },
+    (_req, body, done) => done(null, body),
+  );
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    if (error.statusCode === 413 || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({
+        error: 'request too large',
+        detail: `the limit is ${options.bodyLimit ?? 16 * 1024 * 1024} bytes: send smaller batches`,
+      });
+    }
+    if (error.statusCode && error.statusCode < 500)
+      return reply.code(error.statusCode).send({ error: error.message });
+    return storageError(reply, error) ?? reply.code(500).send({ error: 'internal error' });
+  });
+
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async () => ({ ready: true }));
+
+  app.post<{ Params: { stream: string } }>('/v1/streams/:stream/events', async (request, reply) => {
+    const { stream } = request.params;
+    const body =
+      typeof request.body === 'string'
+        ? request.body
+        : request.body === undefined
+          ? ''
+          : JSON.stringify(request.body);
+    const ndjson = String(request.headers['content-type'] ?? '').startsWith('application/x-ndjson');
+    const { items, lines } = ndjson ? ndjsonItems(body) : { items: [{ text: body }], lines: [1] };
+    if (pending + items.length > maxPending) {
+      return reply
+        .code(429)
+        .header('Retry-After', '1')
+        .send({ error: 'too many events waiting to be written; retry shortly' });
+    }
+    const ingest = async (): Promise<{ status: number; body: unknown }> => {
+      pending += items.length;
+      try {
+        const result: IngestResult = await intake.ingest(stream, items, { lines });
+        if (result.unknownStream) {
+          return {
+            status: 404,
+            body: {
+              error: `unknown stream \`${stream}\``,
+              streams: Object.keys(plan.streams),
+              tables: Object.keys(plan.tables),
+              deadLettered: items.length,
+            },
+          };
+        }
+        return {
+          status: 200,
+          body: { accepted: result.accepted, duplicates: result.duplicates, rejected: result.rejected },
+        };
+      } finally {
+        pending -= items.length;
+      }
+    };
+    try {
+      const key = request.headers['idempotency-key'];
+      if (typeof key === 'string' && key) {
+        const answer = await idempotency.run(`${stream}\u0000${key}`, now(), ingest);
+        if (answer.replayed) reply.header('Idempotent-Replayed', 'true');
+        return reply.code(answer.status).send(answer.body);
+      }
+      const answer = await ingest();
+      return reply.code(answer.status).send(answer.body);
+    } catch (error) {
+      const refused = storageError(reply, error);
+      if (refused) return refused;
+      throw error;
+    }
+  });
+
+  const knownDeadLetterStream = (stream: string) =>
+    stream === UNKNOWN_STREAM || stream in plan.streams || stream in plan.tables;
+
+  app.get<{ Params: { stream: string }; Querystring: { reason?: string; cursor?: string; limit?: string } }>(
+    '/v1/streams/:stream/dead-letters',
+    async (request, reply) => {
+      const { stream } = request.params;
+      if (!knownDeadLetterStream(stream))
+        return reply
+          .code(404)
+          .send({ error: `unknown stream \`${stream}\``, streams: Object.keys(plan.streams) });
+      const cursor = request.query.cursor === undefined ? undefined : Number(request.query.cursor);
+      const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);
+      if (
+        (cursor !== undefined && !(Number.isInteger(cursor) && cursor >= 0)) ||
+        !(Number.isInteger(limit) && limit > 0 && limit <= 10_000)
+      ) {
+        return reply.code(400).send({ error: 'cursor must be a whole number ≥ 0 and limit from 1 to 10000' });
+      }
+      const page = await intake.deadLetters.list(stream, {
+        limit,
+        ...(cursor !== undefined ? { cursor } : {}),
+        ...(request.query.reason ? { reason: request.query.reason } : {}),
+      });
+      const counts = Object.fromEntries(await intake.deadLetters.countsOf(stream));
+      return { counts, deadLetters: page.letters, nextCursor: page.nextCursor };
+    },
+  );
+
+  app.post<{ Params: { stream: string } }>(
+    '/v1/streams/:stream/dead-letters/replay',
+    async (request, reply) => {
+      const { stream } = request.params;
+      if (!knownDeadLetterStream(stream))
+        return reply.code(404).send({ error: `unknown stream \`${stream}\`` });
+      let reason: string | undefined;
+      if (typeof request.body === 'string' && request.body.trim()) {
+        try {
+          reason = (JSON.parse(request.body) as { reason?: string }).reason;
+        } catch {
+          return reply
+            .code(400)
+            .send({ error: 'the body must be JSON such as {"reason": "schema_violation"}, or empty' });
+        }
+      }
+      const { replayed, result } = await intake.replay(stream, reason ? { reason } : {});
+      return {
+        replayed,
+        accepted: result.accepted,
+        duplicates: result.duplicates,
+        stillRejected: result.rejected,
+      };
+    },
+  );
+
+  return app;
+}
