@@ -24,6 +24,8 @@ export interface ValidEvent {
   readonly id: string | null;
   /** The event's fields, with the time field as epoch ms and key fields as strings. */
   readonly fields: Readonly<Record<string, unknown>>;
+  /** True when normalisation changed a value (an ISO time, a fractional ms, a number key): the raw text is stale. */
+  readonly normalised: boolean;
 }
 
 export type CheckResult =
@@ -85,9 +87,11 @@ export class StreamContract {
         `\`${timeField}\` is ${Math.round((time - arrivalTime) / 1000)} s ahead of arrival; the allowed clock skew is ${this.futureSkewMs / 1000} s`,
       );
     }
+    let normalised = record[timeField] !== time;
+    for (const field of Object.values(keyFields)) if (record[field] !== fields[field]) normalised = true;
     fields[timeField] = time;
     const id = idField === undefined ? null : keyString(record[idField]);
-    return { ok: true, event: { time, keys, id, fields } };
+    return { ok: true, event: { time, keys, id, fields, normalised } };
   }
 }
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { type AppendRecord, type AppendResult, type Log, LogError, type LogRecord } from '../log.js';
 import { partitionOf } from '../murmur2.js';
 import { writeDurably } from './durable-file.js';
-import { Partition, type RecoveryReport } from './partition.js';
+import { Partition, type PartitionEntry, type RecoveryReport } from './partition.js';
 
 export interface EmbeddedLogOptions {
   /** Partitions of a stream created by this log. */
@@ -124,19 +124,34 @@ export class EmbeddedLog implements Log {
     if (this.closed) throw new LogError('TRIBUTARY_LOG_CLOSED', 'the log is closed');
     const state = await this.stream(stream);
     const n = state.partitions.length;
-    return Promise.all(
-      records.map(async (record) => {
-        const partition = partitionOf(record.key, n);
-        const sequence = state.nextSequence++;
-        const offset = await state.partitions[partition]!.append(
-          Buffer.from(record.key, 'utf8'),
-          record.value,
-          record.arrivalTime,
-          sequence,
-        );
-        return { partition, offset, sequence };
+    // Sequences in the order given; one group-commit entry list per partition, kept in that order.
+    const results: AppendResult[] = new Array(records.length);
+    const perPartition: { entries: PartitionEntry[]; indexes: number[] }[] = Array.from(
+      { length: n },
+      () => ({ entries: [], indexes: [] }),
+    );
+    records.forEach((record, i) => {
+      const partition = partitionOf(record.key, n);
+      const sequence = state.nextSequence++;
+      perPartition[partition]!.entries.push({
+        key: Buffer.from(record.key, 'utf8'),
+        value: record.value,
+        arrivalTime: record.arrivalTime,
+        sequence,
+      });
+      perPartition[partition]!.indexes.push(i);
+      results[i] = { partition, offset: -1, sequence };
+    });
+    await Promise.all(
+      perPartition.map(async ({ entries, indexes }, partition) => {
+        if (!entries.length) return;
+        const first = await state.partitions[partition]!.appendMany(entries);
+        indexes.forEach((index, k) => {
+          results[index] = { ...results[index]!, offset: first + k };
+        });
       }),
     );
+    return results;
   }
 
   async read(stream: string, partition: number, offset: number, max: number): Promise<LogRecord[]> {

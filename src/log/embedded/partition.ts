@@ -52,12 +52,18 @@ interface Segment {
   readonly indexPositions: number[];
 }
 
-interface Pending {
+/** A record to append to a partition. */
+export interface PartitionEntry {
   readonly key: Uint8Array;
   readonly value: Uint8Array;
   readonly arrivalTime: number;
   readonly sequence: number;
-  resolve(offset: number): void;
+}
+
+/** One caller's entries, waiting for the next group commit; resolved with the offset of its first entry. */
+interface Pending {
+  readonly entries: readonly PartitionEntry[];
+  resolve(firstOffset: number): void;
   reject(error: unknown): void;
 }
 
@@ -175,19 +181,26 @@ export class Partition {
 
   /** Queues a record; resolves with its offset once it is durable. */
   append(key: Uint8Array, value: Uint8Array, arrivalTime: number, sequence: number): Promise<number> {
+    return this.appendMany([{ key, value, arrivalTime, sequence }]);
+  }
+
+  /** Queues entries (kept together and in order); resolves with the first one's offset once all are durable. */
+  appendMany(entries: readonly PartitionEntry[]): Promise<number> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed)
       return Promise.reject(new LogError('TRIBUTARY_LOG_CLOSED', `partition ${this.dir} is closed`));
-    if (encodedSize(key.length, value.length) > MAX_RECORD_BYTES) {
-      return Promise.reject(
-        new LogError(
-          'TRIBUTARY_LOG_CORRUPT',
-          `a record of ${value.length} bytes is over the ${MAX_RECORD_BYTES}-byte limit`,
-        ),
-      );
+    for (const { key, value } of entries) {
+      if (encodedSize(key.length, value.length) > MAX_RECORD_BYTES) {
+        return Promise.reject(
+          new LogError(
+            'TRIBUTARY_LOG_CORRUPT',
+            `a record of ${value.length} bytes is over the ${MAX_RECORD_BYTES}-byte limit`,
+          ),
+        );
+      }
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ key, value, arrivalTime, sequence, resolve, reject });
+      this.queue.push({ entries, resolve, reject });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
   }
@@ -209,23 +222,32 @@ export class Partition {
       return;
     }
     let bytes = 0;
-    for (const p of batch) bytes += encodedSize(p.key.length, p.value.length);
+    let count = 0;
+    for (const p of batch) {
+      for (const e of p.entries) bytes += encodedSize(e.key.length, e.value.length);
+      count += p.entries.length;
+    }
     if (this.last.size > 0 && this.last.size + bytes > this.options.segmentBytes) await this.roll();
     const segment = this.last;
     const buffer = Buffer.allocUnsafe(bytes);
     let at = 0;
     const firstOffset = segment.endOffset;
-    const positions: number[] = [];
-    batch.forEach((p, i) => {
-      positions.push(segment.size + at);
-      at = encodeRecord(buffer, at, {
-        offset: firstOffset + i,
-        sequence: p.sequence,
-        arrivalTime: p.arrivalTime,
-        key: p.key,
-        value: p.value,
-      });
-    });
+    const indexed: number[] = [];
+    let offset = firstOffset;
+    let lastArrivalTime = segment.lastArrivalTime;
+    for (const p of batch) {
+      for (const e of p.entries) {
+        if ((offset - segment.baseOffset) % INDEX_EVERY === 0) indexed.push(offset, segment.size + at);
+        at = encodeRecord(buffer, at, {
+          offset: offset++,
+          sequence: e.sequence,
+          arrivalTime: e.arrivalTime,
+          key: e.key,
+          value: e.value,
+        });
+        lastArrivalTime = e.arrivalTime;
+      }
+    }
     try {
       let written = 0;
       while (written < bytes)
@@ -251,16 +273,18 @@ export class Partition {
       for (const p of batch) p.reject(failure);
       return;
     }
-    for (let i = 0; i < batch.length; i++) {
-      if ((firstOffset + i - segment.baseOffset) % INDEX_EVERY === 0) {
-        segment.indexOffsets.push(firstOffset + i);
-        segment.indexPositions.push(positions[i]!);
-      }
+    for (let i = 0; i < indexed.length; i += 2) {
+      segment.indexOffsets.push(indexed[i]!);
+      segment.indexPositions.push(indexed[i + 1]!);
     }
     segment.size += bytes;
-    segment.endOffset = firstOffset + batch.length;
-    segment.lastArrivalTime = batch[batch.length - 1]!.arrivalTime;
-    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(firstOffset + i);
+    segment.endOffset = firstOffset + count;
+    segment.lastArrivalTime = lastArrivalTime;
+    let first = firstOffset;
+    for (const p of batch) {
+      p.resolve(first);
+      first += p.entries.length;
+    }
   }
 
   /** An fsync or write error: the writer stops for good (the OS may have lost the pages; retrying would lie). */

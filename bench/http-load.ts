@@ -1,0 +1,72 @@
+/**
+ * The ingest benchmark's load generator, run as a second process: NDJSON batches of payments over HTTP.
+ *   node http-load.js <url> max <batches> <batchSize> <concurrency>   → as fast as the server answers
+ *   node http-load.js <url> steady <eventsPerSecond> <batchSize> <seconds>   → an open-loop steady rate
+ * Prints one JSON line: { events, seconds, latenciesMs, statuses }.
+ */
+const [url, mode, a, b, c] = process.argv.slice(2) as [string, 'max' | 'steady', string, string, string];
+const runId = Math.random().toString(36).slice(2, 8);
+let next = 0;
+const start = Date.now() - 60_000;
+
+function batch(size: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < size; i++) {
+    const n = next++;
+    lines.push(
+      `{"paymentId":"${runId}-${n}","customerId":"c${n % 100_000}","merchantId":"m${n % 5_000}","ts":${start + (n % 60_000)},"amount":${100 + (n % 9_000)},"lat":48.8,"lon":2.3}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+const latencies: number[] = [];
+const statuses: Record<number, number> = {};
+let events = 0;
+
+async function send(body: string, size: number): Promise<void> {
+  const begin = performance.now();
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body,
+  });
+  await response.arrayBuffer();
+  latencies.push(performance.now() - begin);
+  statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+  if (response.status === 200) events += size;
+}
+
+const begin = performance.now();
+if (mode === 'max') {
+  const [batches, size, concurrency] = [Number(a), Number(b), Number(c)];
+  const bodies = Array.from({ length: batches }, () => batch(size));
+  let i = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (i < bodies.length) await send(bodies[i++]!, size);
+    }),
+  );
+  console.log(
+    JSON.stringify({ events, seconds: (performance.now() - t0) / 1000, latenciesMs: latencies, statuses }),
+  );
+} else {
+  const [rate, size, seconds] = [Number(a), Number(b), Number(c)];
+  const interval = (1000 * size) / rate;
+  const total = Math.round((rate * seconds) / size);
+  const bodies = Array.from({ length: total }, () => batch(size));
+  const inFlight: Promise<void>[] = [];
+  const t0 = performance.now();
+  for (let k = 0; k < total; k++) {
+    const due = t0 + k * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(send(bodies[k]!, size));
+  }
+  await Promise.all(inFlight);
+  console.log(
+    JSON.stringify({ events, seconds: (performance.now() - t0) / 1000, latenciesMs: latencies, statuses }),
+  );
+}
+void begin;

@@ -1,0 +1,97 @@
+/**
+ * Ingest: `file_events_per_s` (NDJSON file through validation, de-duplication and durable group commit, one
+ * core), `http_events_per_s` (NDJSON batches of 1,000 over HTTP from a second process), `ack_p99_ms` (the p99
+ * time to acknowledge a batch while a second process sends a steady 50,000 events/s).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { compileYaml } from '../../src/definitions/yaml.js';
+import { DEMO_DEFINITIONS } from '../../src/demo/payments.js';
+import { readEventFile } from '../../src/ingest/files.js';
+import { Intake } from '../../src/ingest/intake.js';
+import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
+import { buildServer } from '../../src/serving/server.js';
+import type { Metrics } from '../run.js';
+
+const FILE_EVENTS = 1_000_000;
+const run = promisify(execFile);
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+}
+
+function ensureInput(path: string): void {
+  if (existsSync(path)) return;
+  const start = Date.now() - 7 * 86_400_000;
+  const lines: string[] = [];
+  for (let i = 0; i < FILE_EVENTS; i++) {
+    lines.push(
+      `{"paymentId":"f${i}","customerId":"c${i % 100_000}","merchantId":"m${i % 5_000}","ts":${start + i * 300},"amount":${100 + (i % 9_000)},"lat":48.8,"lon":2.3}`,
+    );
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
+}
+
+export async function run_(log: (line: string) => void): Promise<Metrics> {
+  const compiled = compileYaml(DEMO_DEFINITIONS);
+  if (!compiled.ok) throw new Error('demo definitions');
+  const plan = compiled.plan;
+  const metrics: Metrics = {};
+  const dataDir = new URL('../../../bench/data/', import.meta.url).pathname;
+  mkdirSync(dataDir, { recursive: true });
+  const input = join(dataDir, 'payments-1m.ndjson');
+  log(`input: ${input} (${FILE_EVENTS.toLocaleString()} events; generated once)`);
+  ensureInput(input);
+
+  const fileRoot = mkdtempSync(join(tmpdir(), 'tributary-bench-ingest-'));
+  const fileLog = await EmbeddedLog.open(fileRoot);
+  const intake = await Intake.open(plan, fileLog);
+  const begin = performance.now();
+  let accepted = 0;
+  for await (const batch of readEventFile(input, plan.streams.payments!.fields, 10_000))
+    accepted += (await intake.ingest('payments', batch.items, { lines: batch.lines })).accepted;
+  const fileSeconds = (performance.now() - begin) / 1000;
+  await fileLog.close();
+  rmSync(fileRoot, { recursive: true, force: true });
+  if (accepted !== FILE_EVENTS) throw new Error(`file ingest accepted ${accepted} of ${FILE_EVENTS}`);
+  metrics.file_events_per_s = Math.round(FILE_EVENTS / fileSeconds);
+  log(`file: ${FILE_EVENTS.toLocaleString()} events in ${fileSeconds.toFixed(1)} s`);
+
+  const httpRoot = mkdtempSync(join(tmpdir(), 'tributary-bench-http-'));
+  const httpLog = await EmbeddedLog.open(httpRoot);
+  const app = await buildServer({ plan, log: httpLog, intake: await Intake.open(plan, httpLog) });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/streams/payments/events`;
+  const client = new URL('../http-load.js', import.meta.url).pathname;
+  try {
+    const max = JSON.parse(
+      (await run(process.execPath, [client, url, 'max', '400', '1000', '8'], { maxBuffer: 1 << 26 })).stdout,
+    ) as { events: number; seconds: number; statuses: Record<string, number> };
+    metrics.http_events_per_s = Math.round(max.events / max.seconds);
+    log(
+      `http: ${max.events.toLocaleString()} events in ${max.seconds.toFixed(1)} s, statuses ${JSON.stringify(max.statuses)}`,
+    );
+    const steady = JSON.parse(
+      (await run(process.execPath, [client, url, 'steady', '50000', '500', '10'], { maxBuffer: 1 << 26 }))
+        .stdout,
+    ) as { events: number; seconds: number; latenciesMs: number[]; statuses: Record<string, number> };
+    metrics.ack_p99_ms = Number(percentile(steady.latenciesMs, 0.99).toFixed(2));
+    metrics.ack_p50_ms = Number(percentile(steady.latenciesMs, 0.5).toFixed(2));
+    metrics.steady_events_per_s = Math.round(steady.events / steady.seconds);
+    log(
+      `steady 50,000 events/s for 10 s: ${steady.events.toLocaleString()} acknowledged, statuses ${JSON.stringify(steady.statuses)}`,
+    );
+  } finally {
+    await app.close();
+    await httpLog.close();
+    rmSync(httpRoot, { recursive: true, force: true });
+  }
+  return metrics;
+}
+
+export { run_ as run };
