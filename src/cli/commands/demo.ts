@@ -192,6 +192,6 @@ export async function runDemo(options: DemoOptions, out: Output): Promise<void> 
     }
   }
   out.line('');
-  out.line('This version runs the evaluation core in one process. The durable log, the HTTP server and the');
-  out.line('backfill command over files are the next steps on the roadmap (see docs/getting-started.md).');
+  out.line('The demo feeds the evaluation core directly, in one process. Durable ingest exists already');
+  out.line('(`tributary ingest`, `tributary serve`); backfill over the log and online reads are next (docs/getting-started.md).');
 }
