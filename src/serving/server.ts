@@ -7,11 +7,13 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { UNKNOWN_STREAM } from '../contracts/dead-letters.js';
+import type { SchemaRegistry } from '../contracts/registry.js';
 import type { Plan } from '../definitions/plan.js';
 import type { IngestItem, IngestResult, Intake } from '../ingest/intake.js';
 import type { EmbeddedLog } from '../log/embedded/embedded-log.js';
 import { LogError } from '../log/log.js';
 import { IdempotencyStore } from './idempotency.js';
+import { schemaRegistryRoutes } from './schema-registry-api.js';
 
 export interface ServerOptions {
   readonly plan: Plan;
@@ -22,6 +24,8 @@ export interface ServerOptions {
   /** Events waiting for the disk beyond which ingest answers 429 (default 200,000). */
   readonly maxPendingEvents?: number;
   readonly now?: () => number;
+  /** The schema registry served under /schema-registry/ (Confluent's API), when given. */
+  readonly registry?: SchemaRegistry;
   /** pino options, or false (default) for no request logs. */
   readonly logger?: boolean | object;
 }
@@ -78,7 +82,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   // Bodies as text: a malformed event is the intake's to dead-letter, not fastify's to refuse.
   app.addContentTypeParser(
-    ['application/json', 'application/x-ndjson', 'text/plain'],
+    [
+      'application/json',
+      'application/x-ndjson',
+      'text/plain',
+      'application/vnd.schemaregistry.v1+json',
+      'application/vnd.schemaregistry+json',
+    ],
     { parseAs: 'string' },
     (_req, body, done) => done(null, body),
   );
@@ -93,6 +103,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       return reply.code(error.statusCode).send({ error: error.message });
     return storageError(reply, error) ?? reply.code(500).send({ error: 'internal error' });
   });
+
+  if (options.registry)
+    await app.register(schemaRegistryRoutes(options.registry), { prefix: '/schema-registry' });
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async () => ({ ready: true }));

@@ -193,5 +193,7 @@ export async function runDemo(options: DemoOptions, out: Output): Promise<void> 
   }
   out.line('');
   out.line('The demo feeds the evaluation core directly, in one process. Durable ingest exists already');
-  out.line('(`tributary ingest`, `tributary serve`); backfill over the log and online reads are next (docs/getting-started.md).');
+  out.line(
+    '(`tributary ingest`, `tributary serve`); backfill over the log and online reads are next (docs/getting-started.md).',
+  );
 }

@@ -1,9 +1,12 @@
 /** `tributary validate`: every problem in the definitions with its place, or a summary of what is defined. */
+import { existsSync } from 'node:fs';
+import { SchemaRegistry } from '../../contracts/registry.js';
 import { formatProblem } from '../../definitions/errors.js';
 import type { Plan } from '../../definitions/plan.js';
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
 import { loadDefinitions } from '../project.js';
+import { registryPath } from '../runtime.js';
 
 const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -21,7 +24,23 @@ export function summarise(plan: Plan) {
 }
 
 export async function runValidate(options: { project: string; json: boolean }, out: Output): Promise<void> {
-  const { file, result } = await loadDefinitions(options.project);
+  const { file, result: compiled } = await loadDefinitions(options.project);
+  let result = compiled;
+  // A schema change that the registry (kept by `serve`) would refuse is reported here first.
+  if (compiled.ok && existsSync(registryPath(options.project))) {
+    const refused = SchemaRegistry.open(registryPath(options.project)).checkPlan(compiled.plan);
+    if (refused.length) {
+      result = {
+        ok: false,
+        problems: refused.map((r) => ({
+          file,
+          path: ['streams', r.stream, 'schema'],
+          message: `incompatible with the registered versions (${compiled.plan.streams[r.stream]!.compatibility}): ${r.problems.join('; ')}`,
+          hint: "keep the change compatible (docs/schemas.md), or change the stream's `compatibility` on purpose",
+        })),
+      };
+    }
+  }
   if (options.json)
     out.json(
       result.ok
