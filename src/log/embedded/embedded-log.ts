@@ -19,6 +19,8 @@ export interface EmbeddedLogOptions {
   /** Partitions of a stream created by this log. */
   readonly partitions?: number;
   readonly segmentBytes?: number;
+  /** Opens segments for writing (tests inject failing disks here). */
+  readonly openForWrite?: (path: string) => Promise<import('node:fs/promises').FileHandle>;
 }
 
 interface StreamState {
@@ -47,7 +49,8 @@ export class EmbeddedLog implements Log {
 
   private constructor(
     readonly root: string,
-    private readonly options: Required<EmbeddedLogOptions>,
+    private readonly options: Required<Omit<EmbeddedLogOptions, 'openForWrite'>> &
+      Pick<EmbeddedLogOptions, 'openForWrite'>,
   ) {}
 
   /** Opens (or creates) the log in `root`, taking its lock, and recovers every stream already there. */
@@ -67,6 +70,7 @@ export class EmbeddedLog implements Log {
     const log = new EmbeddedLog(root, {
       partitions: options.partitions ?? 4,
       segmentBytes: options.segmentBytes ?? 64 * 1024 * 1024,
+      ...(options.openForWrite ? { openForWrite: options.openForWrite } : {}),
     });
     for (const name of readdirSync(root))
       if (existsSync(join(root, name, 'meta.json'))) await log.stream(name);
@@ -109,7 +113,10 @@ export class EmbeddedLog implements Log {
     }
     const opened = await Promise.all(
       Array.from({ length: partitions }, (_, p) =>
-        Partition.open(join(dir, String(p)), { segmentBytes: this.options.segmentBytes }),
+        Partition.open(join(dir, String(p)), {
+          segmentBytes: this.options.segmentBytes,
+          ...(this.options.openForWrite ? { openForWrite: this.options.openForWrite } : {}),
+        }),
       ),
     );
     for (const partition of opened) this.recovery.push(...partition.recovery);

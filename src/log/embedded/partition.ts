@@ -31,6 +31,8 @@ import {
 export interface PartitionOptions {
   /** Roll to a new segment past this size. */
   readonly segmentBytes: number;
+  /** Opens the active segment for writing (tests inject failing disks here). */
+  readonly openForWrite?: (path: string) => Promise<FileHandle>;
 }
 
 /** What recovery found when a partition was opened. */
@@ -149,8 +151,12 @@ export class Partition {
       if (report) partition.recovery.push(report);
     }
     if (partition.segments.length === 0) partition.segments.push(partition.createSegment(0));
-    partition.active = await open(partition.last.path, 'r+');
+    partition.active = await partition.openForWrite(partition.last.path);
     return partition;
+  }
+
+  private openForWrite(path: string): Promise<FileHandle> {
+    return this.options.openForWrite ? this.options.openForWrite(path) : open(path, 'r+');
   }
 
   private get last(): Segment {
@@ -300,7 +306,7 @@ export class Partition {
   private async roll(): Promise<void> {
     await this.active!.close();
     this.segments.push(this.createSegment(this.last.endOffset));
-    this.active = await open(this.last.path, 'r+');
+    this.active = await this.openForWrite(this.last.path);
   }
 
   /** Records from `offset` on, at most `max`. */
