@@ -11,6 +11,7 @@ import {
   AGGREGATIONS_WITHOUT_FIELD,
   type AggregationFn,
   type AggregationPlan,
+  COMPATIBILITIES,
   type Compatibility,
   type DerivedPlan,
   type EntityPlan,
@@ -41,15 +42,6 @@ export interface CompileOptions {
 
 export type CompileResult = { ok: true; plan: Plan } | { ok: false; problems: DefinitionProblem[] };
 
-const COMPATIBILITIES: readonly Compatibility[] = [
-  'BACKWARD',
-  'BACKWARD_TRANSITIVE',
-  'FORWARD',
-  'FORWARD_TRANSITIVE',
-  'FULL',
-  'FULL_TRANSITIVE',
-  'NONE',
-];
 const REQUEST_TYPES: readonly ValueType[] = ['double', 'string', 'bool'];
 const TOP_LEVEL = ['entities', 'streams', 'tables', 'features', 'views'];
 const DEFAULT_HORIZON_MS = 86_400_000;

@@ -21,14 +21,17 @@ export interface EntityPlan {
   readonly description?: string;
 }
 
-export type Compatibility =
-  | 'BACKWARD'
-  | 'BACKWARD_TRANSITIVE'
-  | 'FORWARD'
-  | 'FORWARD_TRANSITIVE'
-  | 'FULL'
-  | 'FULL_TRANSITIVE'
-  | 'NONE';
+/** Schema compatibility modes, as Confluent Schema Registry defines them. */
+export const COMPATIBILITIES = [
+  'BACKWARD',
+  'BACKWARD_TRANSITIVE',
+  'FORWARD',
+  'FORWARD_TRANSITIVE',
+  'FULL',
+  'FULL_TRANSITIVE',
+  'NONE',
+] as const;
+export type Compatibility = (typeof COMPATIBILITIES)[number];
 
 export interface StreamPlan {
   readonly name: string;

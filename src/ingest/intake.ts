@@ -175,29 +175,24 @@ export class Intake {
     const letters: DeadLetterInput[] = [];
     let duplicates = 0;
     items.forEach((item, i) => {
-      const line = lineOf(i);
-      const parsed = parseItem(item, this.maxEventBytes);
-      if ('rejection' in parsed) {
+      const refuse = (rejection: Rejection) => {
         letters.push({
-          rejection: parsed.rejection,
+          rejection,
           raw: rawOf(item),
           schemaVersion: contract.schemaVersion,
           arrivalTime,
-          line,
+          line: lineOf(i),
           ...(source ? { source } : {}),
         });
+      };
+      const parsed = parseItem(item, this.maxEventBytes);
+      if ('rejection' in parsed) {
+        refuse(parsed.rejection);
         return;
       }
       const checked = contract.check(parsed.value, arrivalTime);
       if (!checked.ok) {
-        letters.push({
-          rejection: checked.rejection,
-          raw: rawOf(item),
-          schemaVersion: contract.schemaVersion,
-          arrivalTime,
-          line,
-          ...(source ? { source } : {}),
-        });
+        refuse(checked.rejection);
         return;
       }
       const { event } = checked;

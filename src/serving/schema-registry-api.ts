@@ -7,17 +7,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { SchemaType } from '../contracts/compatibility.js';
 import { IncompatibleSchemaError, type SchemaRegistry } from '../contracts/registry.js';
-import type { Compatibility } from '../definitions/plan.js';
+import { COMPATIBILITIES, type Compatibility } from '../definitions/plan.js';
 
-const MODES: readonly Compatibility[] = [
-  'BACKWARD',
-  'BACKWARD_TRANSITIVE',
-  'FORWARD',
-  'FORWARD_TRANSITIVE',
-  'FULL',
-  'FULL_TRANSITIVE',
-  'NONE',
-];
+const MODES: readonly Compatibility[] = COMPATIBILITIES;
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
 const fail = (reply: FastifyReply, status: number, errorCode: number, message: string) =>

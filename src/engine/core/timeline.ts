@@ -108,6 +108,7 @@ class PresenceList {
   }
 }
 
+/** lowerBound for Int32Array positions: kept apart so that each stays monomorphic on its array kind (hot path). */
 function lowerBoundInt(values: Int32Array, end: number, x: number): number {
   let lo = 0;
   let hi = end;

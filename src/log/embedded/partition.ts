@@ -70,6 +70,18 @@ interface Pending {
 }
 
 const INDEX_EVERY = 32;
+
+function emptySegment(baseOffset: number, path: string): Segment {
+  return {
+    baseOffset,
+    path,
+    endOffset: baseOffset,
+    size: 0,
+    lastArrivalTime: 0,
+    indexOffsets: [],
+    indexPositions: [],
+  };
+}
 const segmentName = (baseOffset: number) => `${String(baseOffset).padStart(20, '0')}.log`;
 
 function fsyncDirectory(dir: string): void {
@@ -92,15 +104,7 @@ function recoverSegment(
   try {
     let read = 0;
     while (read < size) read += readSync(fd, data, read, size - read, read);
-    const segment: Segment = {
-      baseOffset,
-      path,
-      endOffset: baseOffset,
-      size: 0,
-      lastArrivalTime: 0,
-      indexOffsets: [],
-      indexPositions: [],
-    };
+    const segment = emptySegment(baseOffset, path);
     let at = 0;
     let count = 0;
     for (;;) {
@@ -169,15 +173,7 @@ export class Partition {
       closeSync(openSync(path, 'w'));
       fsyncDirectory(this.dir);
     }
-    return {
-      baseOffset,
-      path,
-      endOffset: baseOffset,
-      size: 0,
-      lastArrivalTime: 0,
-      indexOffsets: [],
-      indexPositions: [],
-    };
+    return emptySegment(baseOffset, path);
   }
 
   /** The offset the next record will get. */
