@@ -3,6 +3,7 @@
  * (a flat object of metric → number or boolean). Suites live in bench/suites/<suite>.ts.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export type Metrics = Record<string, number | boolean>;
 
@@ -29,7 +30,9 @@ for (const [name, value] of Object.entries(metrics)) {
       : String(value);
   console.log(`${name.padEnd(width)}  ${shown}`);
 }
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-const out = new URL(`./results/${suite}.json`, import.meta.url);
+// npm runs scripts from the package root; the compiled runner lives in .bench-build/, the results in bench/.
+const resultsDir = join(process.cwd(), 'bench', 'results');
+mkdirSync(resultsDir, { recursive: true });
+const out = join(resultsDir, `${suite}.json`);
 writeFileSync(out, `${JSON.stringify(metrics, null, 2)}\n`);
 console.log(`\nwritten: bench/results/${suite}.json`);
