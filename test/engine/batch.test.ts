@@ -1,45 +1,21 @@
 /** The column-batch path (offline sweep) gives the same reads as adding events one by one (online). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defineProject } from '../../src/definitions/builder.js';
 import { Core } from '../../src/engine/core/core.js';
+import { oneGroupPlan } from '../fixtures/one-group.js';
 
-function plan(where?: string) {
-  return defineProject({
-    entities: { customer: { key: 'customerId' } },
-    streams: {
-      payments: {
-        keys: { customer: 'customerId' },
-        time: 'ts',
-        schema: {
-          type: 'object',
-          properties: {
-            customerId: { type: 'string' },
-            ts: { type: 'integer' },
-            amount: { type: ['number', 'null'] },
-            merchantId: { type: ['string', 'null'] },
-          },
-        },
-      },
+const plan = (where?: string) =>
+  oneGroupPlan(
+    {
+      n: { fn: 'count', window: '1m' },
+      s: { fn: 'sum', field: 'amount', window: '5m' },
+      sd: { fn: 'stddev', field: 'amount' },
+      last2: { fn: 'lastK', field: 'merchantId', k: 2 },
+      d: { fn: 'countDistinct', field: 'merchantId', window: '5m' },
+      a: { fn: 'approxCountDistinct', field: 'merchantId' },
     },
-    features: {
-      g: {
-        stream: 'payments',
-        entity: 'customer',
-        ...(where ? { where } : {}),
-        aggregations: {
-          n: { fn: 'count', window: '1m' },
-          s: { fn: 'sum', field: 'amount', window: '5m' },
-          sd: { fn: 'stddev', field: 'amount' },
-          last2: { fn: 'lastK', field: 'merchantId', k: 2 },
-          d: { fn: 'countDistinct', field: 'merchantId', window: '5m' },
-          a: { fn: 'approxCountDistinct', field: 'merchantId' },
-        },
-      },
-    },
-    views: { v: { entity: 'customer', features: ['g.*'] } },
-  });
-}
+    where,
+  );
 
 const rowArb = fc.record({
   tick: fc.integer({ min: 0, max: 2000 }),

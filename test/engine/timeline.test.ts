@@ -1,35 +1,14 @@
 /** Directed cases of the as-of read that random tests reach only by luck. */
 import { describe, expect, it } from 'vitest';
-import { defineProject } from '../../src/definitions/builder.js';
 import type { AggregationSource } from '../../src/definitions/source.js';
 import { Core } from '../../src/engine/core/core.js';
 import { RELATIVE_STANDARD_ERROR } from '../../src/engine/core/operators/hyperloglog.js';
+import { oneGroupPlan } from '../fixtures/one-group.js';
 
 const MINUTE = 60_000;
 
 function coreWith(aggregations: Record<string, AggregationSource>): Core {
-  return new Core(
-    defineProject({
-      entities: { customer: { key: 'customerId' } },
-      streams: {
-        payments: {
-          keys: { customer: 'customerId' },
-          time: 'ts',
-          schema: {
-            type: 'object',
-            properties: {
-              customerId: { type: 'string' },
-              ts: { type: 'integer' },
-              amount: { type: 'number' },
-              merchantId: { type: 'string' },
-            },
-          },
-        },
-      },
-      features: { g: { stream: 'payments', entity: 'customer', aggregations } },
-      views: { v: { entity: 'customer', features: ['g.*'] } },
-    }),
-  );
+  return new Core(oneGroupPlan(aggregations));
 }
 
 let seq = 0;
