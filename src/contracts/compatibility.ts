@@ -17,6 +17,13 @@ export interface SchemaVersion {
   readonly type: SchemaType;
 }
 
+/** An Avro record schema, or else a JSON Schema (how `tributary.yaml` tells them apart: `avro:` holds a record). */
+export function schemaTypeOf(schema: unknown): SchemaType {
+  return typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'record'
+    ? 'AVRO'
+    : 'JSON';
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -8,6 +8,7 @@ import avro from 'avsc';
 import { stableHash } from '../definitions/hash.js';
 import type { StreamPlan } from '../definitions/plan.js';
 import { keyString } from '../engine/core/keys.js';
+import { schemaTypeOf } from './compatibility.js';
 import type { Rejection } from './rejection.js';
 import { normaliseTime } from './time.js';
 
@@ -49,7 +50,10 @@ export class StreamContract {
   ) {
     this.futureSkewMs = options.futureSkewMs ?? 5 * 60_000;
     this.schemaVersion = stableHash(stream.schema);
-    this.validate = isAvro(stream.schema) ? avroValidator(stream.schema) : jsonSchemaValidator(stream.schema);
+    this.validate =
+      schemaTypeOf(stream.schema) === 'AVRO'
+        ? avroValidator(stream.schema)
+        : jsonSchemaValidator(stream.schema);
   }
 
   check(value: unknown, arrivalTime: number): CheckResult {
@@ -97,10 +101,6 @@ export class StreamContract {
 
 function reject(reason: Rejection['reason'], detail: string): CheckResult {
   return { ok: false, rejection: { reason, detail } };
-}
-
-function isAvro(schema: unknown): boolean {
-  return typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'record';
 }
 
 function jsonSchemaValidator(schema: unknown): (value: unknown) => string | null {

@@ -111,11 +111,6 @@ export class DeadLetterStore {
     if (!counts) {
       counts = new Map();
       this.counts.set(stream, counts);
-      if (
-        !this.log.streamNames().includes(deadLetterStream(stream)) &&
-        !existsSync(join(this.log.root, deadLetterStream(stream)))
-      )
-        return counts;
       for (let cursor: number | null = 0; cursor !== null; ) {
         const page: DeadLetterPage = await this.list(stream, { cursor, limit: 10_000 });
         for (const letter of page.letters)

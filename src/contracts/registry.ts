@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { canonicalJson } from '../definitions/hash.js';
 import type { Compatibility, Plan } from '../definitions/plan.js';
 import { writeDurably } from '../log/embedded/durable-file.js';
-import { compatibilityProblems, type SchemaType, type SchemaVersion } from './compatibility.js';
+import { compatibilityProblems, type SchemaType, type SchemaVersion, schemaTypeOf } from './compatibility.js';
 
 export const subjectOf = (stream: string) => `${stream}-value`;
 
@@ -144,7 +144,7 @@ export class SchemaRegistry {
     const refused: { stream: string; problems: string[] }[] = [];
     for (const stream of Object.values(plan.streams)) {
       const subject = subjectOf(stream.name);
-      const type: SchemaType = (stream.schema as { type?: unknown })?.type === 'record' ? 'AVRO' : 'JSON';
+      const type: SchemaType = schemaTypeOf(stream.schema);
       const latest = this.get(subject, 'latest');
       if (
         !latest ||
@@ -174,7 +174,7 @@ export class SchemaRegistry {
     const refused: { stream: string; problems: string[] }[] = [];
     for (const stream of Object.values(plan.streams)) {
       const subject = subjectOf(stream.name);
-      const type: SchemaType = (stream.schema as { type?: unknown })?.type === 'record' ? 'AVRO' : 'JSON';
+      const type: SchemaType = schemaTypeOf(stream.schema);
       if (this.compatibility(subject) !== stream.compatibility)
         this.setCompatibility(stream.compatibility, subject);
       const latest = this.get(subject, 'latest');

@@ -2,7 +2,7 @@
  * Validates a project's definitions and compiles them into a Plan. Every problem is collected with its place,
  * so `tributary validate` can report all of them at once; nothing here throws on bad input.
  */
-import { compileCel, ExpressionError, type VariableType } from '../expressions/cel.js';
+import { compileCel, ExpressionError, type VariableType, valueTypeOf } from '../expressions/cel.js';
 import { parseDuration } from './duration.js';
 import type { DefinitionPlace, DefinitionProblem } from './errors.js';
 import { stableHash } from './hash.js';
@@ -255,7 +255,7 @@ function compileTables(source: unknown, problems: Problems): Record<string, Tabl
 }
 
 /** The fields an event of a group carries: its stream's fields, then `alias.field` for each lookup. */
-function groupFieldTypes(
+export function groupFieldTypes(
   stream: StreamPlan | undefined,
   lookups: LookupPlan[],
   tables: Record<string, TablePlan>,
@@ -381,7 +381,7 @@ function compileAggregation(
 }
 
 /** CEL variables for a `where` filter: the event's fields and each lookup's row. */
-function whereVariables(
+export function whereVariables(
   stream: StreamPlan | undefined,
   lookups: LookupPlan[],
   tables: Record<string, TablePlan>,
@@ -715,8 +715,7 @@ function compileDerived(
         try {
           const checked = compileCel(expression.source, typed);
           inputs = checked.inputs;
-          typed[name] =
-            checked.resultType === 'bool' ? 'bool' : checked.resultType === 'string' ? 'string' : 'double';
+          typed[name] = valueTypeOf(checked.resultType);
         } catch (error) {
           if (!(error instanceof ExpressionError)) throw error;
           problems.add([...path, name], error.reason);

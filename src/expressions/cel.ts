@@ -33,6 +33,11 @@ export class ExpressionError extends Error {
   }
 }
 
+/** The value type of a CEL result type (derived features are doubles unless they are booleans or strings). */
+export function valueTypeOf(resultType: string): ValueType {
+  return resultType === 'bool' ? 'bool' : resultType === 'string' ? 'string' : 'double';
+}
+
 function celType(type: ValueType): string {
   return type === 'any' ? 'dyn' : type;
 }

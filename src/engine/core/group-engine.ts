@@ -3,7 +3,8 @@
  * of the event's own time) and applying the `where` filter, and reads the group's features as of any t.
  */
 
-import type { ExpressionPlan, FeatureGroupPlan, Plan, ValueType } from '../../definitions/plan.js';
+import { whereVariables } from '../../definitions/compile.js';
+import type { ExpressionPlan, FeatureGroupPlan, Plan } from '../../definitions/plan.js';
 import { compileCel } from '../../expressions/cel.js';
 import type { CoreEvent } from './event.js';
 import { keyString } from './keys.js';
@@ -44,14 +45,10 @@ function compileFilter(
     const fn = where.fn as (context: Record<string, unknown>) => unknown;
     return (context) => fn(context) === true;
   }
-  const variables: Record<string, ValueType | { fields: Record<string, ValueType> }> = {};
-  for (const f of plan.streams[group.stream]?.fields ?? []) variables[f.name] = f.type;
-  for (const lookup of group.lookups) {
-    variables[lookup.alias] = {
-      fields: Object.fromEntries((plan.tables[lookup.table]?.fields ?? []).map((f) => [f.name, f.type])),
-    };
-  }
-  const compiled = compileCel(where.source, variables);
+  const compiled = compileCel(
+    where.source,
+    whereVariables(plan.streams[group.stream], [...group.lookups], plan.tables),
+  );
   return (context) => compiled.evaluate(context) === true;
 }
 

@@ -3,6 +3,7 @@
  * categorical columns (interned Int32 ids, -1 = null), which indexes each needs, the distinct windows, and
  * for each aggregation where its inputs live. Shared by all entities of the group.
  */
+import { groupFieldTypes } from '../../definitions/compile.js';
 import type {
   AggregationFn,
   AggregationPlan,
@@ -58,12 +59,7 @@ const SUMMARY_FNS = new Set<AggregationFn>(['sum', 'mean', 'min', 'max', 'stddev
 
 /** The type of each field a group's events carry (stream fields, then `alias.field` for lookups). */
 export function fieldTypesOf(plan: Plan, group: FeatureGroupPlan): Map<string, ValueType> {
-  const types = new Map<string, ValueType>();
-  for (const f of plan.streams[group.stream]?.fields ?? []) types.set(f.name, f.type);
-  for (const lookup of group.lookups) {
-    for (const f of plan.tables[lookup.table]?.fields ?? []) types.set(`${lookup.alias}.${f.name}`, f.type);
-  }
-  return types;
+  return groupFieldTypes(plan.streams[group.stream], [...group.lookups], plan.tables);
 }
 
 export function buildLayout(plan: Plan, group: FeatureGroupPlan): TimelineLayout {

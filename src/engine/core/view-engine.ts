@@ -4,7 +4,7 @@
  */
 import { featureValueType } from '../../definitions/compile.js';
 import type { Plan, ViewPlan } from '../../definitions/plan.js';
-import { compileCel, type VariableType } from '../../expressions/cel.js';
+import { compileCel, type VariableType, valueTypeOf } from '../../expressions/cel.js';
 import type { FeatureGroupEngine } from './group-engine.js';
 import { fieldTypesOf } from './layout.js';
 
@@ -46,8 +46,7 @@ export class ViewEngine {
         return { name: d.name, inputs: [], evaluate: (context) => finite(fn(context)) };
       }
       const compiled = compileCel(d.expression.source, variables);
-      variables[d.name] =
-        compiled.resultType === 'bool' ? 'bool' : compiled.resultType === 'string' ? 'string' : 'double';
+      variables[d.name] = valueTypeOf(compiled.resultType);
       return { name: d.name, inputs: compiled.inputs, evaluate: (context) => compiled.evaluate(context) };
     });
   }
