@@ -59,7 +59,7 @@ export class UnknownStreamError extends Error {
 }
 
 /** A table is ingested as a stream keyed by the table key, with its valid-from as the time. */
-function tableAsStream(plan: Plan, name: string): StreamPlan | null {
+export function tableAsStream(plan: Plan, name: string): StreamPlan | null {
   const table = plan.tables[name];
   if (!table) return null;
   return {

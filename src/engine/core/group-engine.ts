@@ -90,6 +90,11 @@ export class FeatureGroupEngine {
       this.stats.unkeyed++;
       return false;
     }
+    return this.addKeyed(key, event);
+  }
+
+  /** Applies one event to the entity `key` (already taken from the event); false when the filter leaves it out. */
+  addKeyed(key: string, event: CoreEvent): boolean {
     const rows = this.lookupRows(event);
     if (this.filter) {
       const context = this.group.lookups.length
@@ -125,15 +130,14 @@ export class FeatureGroupEngine {
     const { times, seqs, fields, length } = batch;
     if (this.filter || this.group.lookups.length) {
       let applied = 0;
-      const keyed = { [this.keyField]: key };
       for (let i = 0; i < length; i++) {
-        const row: Record<string, unknown> = { ...keyed };
+        const row: Record<string, unknown> = { [this.keyField]: key };
         for (const name in fields) {
           const column = fields[name]!;
           const value = column[i];
           row[name] = typeof value === 'number' && Number.isNaN(value) ? null : value;
         }
-        if (this.add({ time: times[i]!, seq: seqs[i]!, fields: row })) applied++;
+        if (this.addKeyed(key, { time: times[i]!, seq: seqs[i]!, fields: row })) applied++;
       }
       return applied;
     }
@@ -189,6 +193,11 @@ export class FeatureGroupEngine {
     const values: unknown[] = new Array(this.names.length);
     this.read(key, t, values);
     return Object.fromEntries(this.names.map((name, i) => [name, values[i]]));
+  }
+
+  /** Drops an entity's state (the offline sweep, once it has read every spine row of the entity). */
+  forget(key: string): void {
+    this.timelines.delete(key);
   }
 
   get entityCount(): number {

@@ -68,6 +68,21 @@ export class ViewEngine {
       groupValues.set(group, values);
     }
     for (const source of this.sources) vector[source.name] = groupValues.get(source.group)![source.index];
+    this.derive(vector, request);
+    return vector;
+  }
+
+  /** The view's features, in vector order, with the group and aggregation each comes from. */
+  get features(): readonly { readonly name: string; readonly group: FeatureGroupEngine; readonly index: number }[] {
+    return this.sources;
+  }
+
+  get hasDerived(): boolean {
+    return this.derivations.length > 0;
+  }
+
+  /** Adds the derived features to a vector that holds the group features (in place). */
+  derive(vector: Vector, request: Readonly<Record<string, unknown>> = {}): void {
     if (this.derivations.length) {
       const context: Record<string, unknown> = { ...vector, request };
       for (const derivation of this.derivations) {
@@ -79,7 +94,6 @@ export class ViewEngine {
         context[derivation.name] = value;
       }
     }
-    return vector;
   }
 }
 
