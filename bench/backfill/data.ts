@@ -80,7 +80,9 @@ export async function ensureBackfillData(
   };
   if (existsSync(data.events) && existsSync(data.spine)) return data;
   mkdirSync(dir, { recursive: true });
-  log(`generating ${eventCount.toLocaleString('en-US')} events and a ${spineRows.toLocaleString('en-US')}-row spine in ${dir}…`);
+  log(
+    `generating ${eventCount.toLocaleString('en-US')} events and a ${spineRows.toLocaleString('en-US')}-row spine in ${dir}…`,
+  );
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   // Column expressions of event i, shared by the events and the spine (which picks events' customers and times).

@@ -1,11 +1,13 @@
 /**
- * Exact countDistinct over any window [lo, hi) of a timeline's interned column, without scanning the window
- * when it reaches the latest events.
+ * Exact countDistinct over any window [lo, hi) of a timeline's interned column, without scanning the window.
  *
- * For each position, prevSame links to the previous occurrence of the same value, and a Fenwick tree flags the
- * last occurrence of every value. Values occurring in [lo, n) = flags in [lo, n): O(log n). For hi < n, each
- * value whose last occurrence is in [hi, n) is checked by walking its prevSame chain back below hi: O(n - hi).
- * A short or old window is instead scanned: the cost is O(log n + min(hi - lo, n - hi)).
+ * The index covers a prefix [0, linked) of the column: for each position, prevSame links to the previous
+ * occurrence of the same value, and a Fenwick tree flags the last occurrence (within the prefix) of every value.
+ * Distinct values in [lo, linked) = flags in [lo, linked): O(log n). A read with hi > linked first extends the
+ * prefix to hi (each position is linked once), so reads at increasing times (the offline sweep) and reads at the
+ * latest events (online) both cost O(log n) amortised. A read with hi < linked walks each value last seen in
+ * [hi, linked) back along prevSame, or scans the window, whichever is shorter: O(log n + min(hi - lo,
+ * linked - hi)).
  */
 import { Fenwick } from './fenwick.js';
 
@@ -15,65 +17,67 @@ export class DistinctIndex {
   private prevSame = new Int32Array(16);
   private readonly lastPosition = new Map<number, number>();
   private readonly flags = new Fenwick(16);
-  private length = 0;
-  private stale = false;
+  /** Positions [0, linked) are in the index. */
+  private linked = 0;
 
-  /** Records ids[position] appended at the end (position === current length). */
+  /** Records ids[position] appended at the end; the index extends lazily, at the next read that needs it. */
   append(ids: Int32Array, position: number): void {
-    if (this.stale) return;
-    if (position + 1 > this.flags.capacity || position + 1 > this.prevSame.length) {
-      this.stale = true; // grown: rebuilt on the next read
-      return;
-    }
-    this.link(ids[position]!, position);
-    this.length = position + 1;
+    if (position === this.linked && position < this.flags.capacity) this.link(ids[position]!, position);
   }
 
-  /** An event was inserted before the end: positions shifted, rebuild on the next read. */
+  /** An event was inserted before the end: positions shifted, so the index starts again from 0. */
   invalidate(): void {
-    this.stale = true;
+    this.linked = 0;
+    this.lastPosition.clear();
+    this.flags.reset(this.flags.capacity);
   }
 
   private link(id: number, position: number): void {
-    if (id < 0) {
-      this.prevSame[position] = -1;
-      return;
-    }
-    const previous = this.lastPosition.get(id);
-    if (previous === undefined) this.prevSame[position] = -1;
+    if (id < 0) this.prevSame[position] = -1;
     else {
-      this.prevSame[position] = previous;
-      this.flags.add(previous, -1);
+      const previous = this.lastPosition.get(id);
+      if (previous === undefined) this.prevSame[position] = -1;
+      else {
+        this.prevSame[position] = previous;
+        this.flags.add(previous, -1);
+      }
+      this.flags.add(position, 1);
+      this.lastPosition.set(id, position);
     }
-    this.flags.add(position, 1);
-    this.lastPosition.set(id, position);
+    this.linked = position + 1;
   }
 
-  private rebuild(ids: Int32Array, n: number): void {
-    const capacity = Math.max(16, ids.length);
-    if (this.prevSame.length < capacity) this.prevSame = new Int32Array(capacity);
-    this.flags.reset(capacity);
-    this.lastPosition.clear();
-    for (let i = 0; i < n; i++) this.link(ids[i]!, i);
-    this.length = n;
-    this.stale = false;
+  /** Links positions up to `end`, growing (and relinking) when the column outgrew the index. */
+  private extend(ids: Int32Array, end: number): void {
+    if (end > this.flags.capacity) {
+      const capacity = Math.max(16, ids.length, end);
+      const prevSame = new Int32Array(capacity);
+      prevSame.set(this.prevSame.subarray(0, this.linked));
+      this.prevSame = prevSame;
+      const linked = this.linked;
+      this.linked = 0;
+      this.lastPosition.clear();
+      this.flags.reset(capacity);
+      for (let i = 0; i < linked; i++) this.link(ids[i]!, i);
+    }
+    for (let i = this.linked; i < end; i++) this.link(ids[i]!, i);
   }
 
   /** Distinct non-null ids in positions [lo, hi) of a column of length n. `scratch` is any empty Set to reuse. */
   count(ids: Int32Array, n: number, lo: number, hi: number, scratch: Set<number>): number {
     if (hi <= lo) return 0;
+    if (hi > n) throw new RangeError(`window end ${hi} beyond the column's ${n} events`);
     const inside = hi - lo;
-    if (inside <= SCAN_LIMIT || inside <= n - hi) {
-      scratch.clear();
-      for (let i = lo; i < hi; i++) if (ids[i]! >= 0) scratch.add(ids[i]!);
-      const size = scratch.size;
-      scratch.clear();
-      return size;
+    if (hi >= this.linked) {
+      if (inside <= SCAN_LIMIT) return scan(ids, lo, hi, scratch);
+      this.extend(ids, hi);
+      return this.flags.prefix(hi) - this.flags.prefix(lo);
     }
-    if (this.stale || this.length !== n) this.rebuild(ids, n);
-    let total = this.flags.prefix(n) - this.flags.prefix(lo);
+    const end = this.linked;
+    if (inside <= SCAN_LIMIT || inside <= end - hi) return scan(ids, lo, hi, scratch);
+    let total = this.flags.prefix(end) - this.flags.prefix(lo);
     const prevSame = this.prevSame;
-    for (let i = hi; i < n; i++) {
+    for (let i = hi; i < end; i++) {
       const id = ids[i]!;
       if (id < 0 || this.lastPosition.get(id) !== i) continue;
       let j = prevSame[i]!;
@@ -82,4 +86,12 @@ export class DistinctIndex {
     }
     return total;
   }
+}
+
+function scan(ids: Int32Array, lo: number, hi: number, scratch: Set<number>): number {
+  scratch.clear();
+  for (let i = lo; i < hi; i++) if (ids[i]! >= 0) scratch.add(ids[i]!);
+  const size = scratch.size;
+  scratch.clear();
+  return size;
 }

@@ -211,7 +211,7 @@ export class Timeline {
       this.categorical[c]!.set(categorical[c]!.subarray(from, to), n);
     this.n = n + count;
     for (const tree of this.treeList) tree.invalidateFrom(n);
-    for (const c of this.shared.layout.distinctColumnList) this.distinct[c]!.invalidate();
+    // Distinct indexes cover a prefix and extend themselves at the next read: appending leaves them valid.
     for (const c of this.shared.layout.hllColumnList) this.hlls[c] = null; // rebuilt by the next read
     this.hllCaches = null;
     const layout = this.shared.layout;

@@ -73,7 +73,11 @@ export class ViewEngine {
   }
 
   /** The view's features, in vector order, with the group and aggregation each comes from. */
-  get features(): readonly { readonly name: string; readonly group: FeatureGroupEngine; readonly index: number }[] {
+  get features(): readonly {
+    readonly name: string;
+    readonly group: FeatureGroupEngine;
+    readonly index: number;
+  }[] {
     return this.sources;
   }
 

@@ -13,11 +13,26 @@ import { type StoredEvent, tableAsStream } from '../../ingest/intake.js';
 import type { Log } from '../../log/log.js';
 import { Core, UnknownNameError } from '../core/core.js';
 import { fieldTypesOf } from '../core/layout.js';
-import { createHistoryTables, type HistoryStats, loadFileHistory, loadLogHistory, REJECTS_TABLE } from './history.js';
+import {
+  createHistoryTables,
+  type HistoryStats,
+  loadFileHistory,
+  loadLogHistory,
+  REJECTS_TABLE,
+} from './history.js';
 import { readSpine } from './spine.js';
 import { stagesOf } from './stage-plan.js';
 import { quoteIdent, quoteText, Staging } from './staging.js';
-import { type FeatureColumn, type GroupSweep, newFeatureColumn, spineRowsByKey, sweepGroup } from './sweep.js';
+import {
+  defaultWorkers,
+  type FeatureColumn,
+  type GroupSweep,
+  newFeatureColumn,
+  type SweepResources,
+  spineRowsByKey,
+  sweepGroup,
+} from './sweep.js';
+import type { TableRow } from './sweep-worker.js';
 import { columnKindOf, columnKindOfValues, type TrainingColumn, writeTrainingSet } from './training-set.js';
 
 export type History =
@@ -51,6 +66,8 @@ export interface BackfillOptions {
   /** DuckDB's memory before it spills to disk (e.g. `2GB`). */
   readonly memoryLimit?: string;
   readonly onProgress?: (progress: BackfillProgress) => void;
+  /** Worker threads for the sweep (default: one per core for large histories, none for small ones). */
+  readonly workers?: number;
 }
 
 export interface BackfillSummary {
@@ -78,7 +95,8 @@ function tablesOfView(plan: Plan, view: string): string[] {
 }
 
 /** Reference-table rows go straight into the core (they are small); lookups read them as of each event's time. */
-async function loadTables(core: Core, plan: Plan, view: string, history: History): Promise<void> {
+async function loadTables(plan: Plan, view: string, history: History): Promise<TableRow[]> {
+  const tableRows: TableRow[] = [];
   for (const table of tablesOfView(plan, view)) {
     const stream = tableAsStream(plan, table)!;
     if (history.kind === 'log') {
@@ -89,7 +107,7 @@ async function loadTables(core: Core, plan: Plan, view: string, history: History
           if (!records.length) break;
           for (const record of records) {
             const stored = JSON.parse(Buffer.from(record.value).toString('utf8')) as StoredEvent;
-            core.addTableRow(table, stored.t, record.sequence, stored.f);
+            tableRows.push({ table, validFrom: stored.t, seq: record.sequence, row: stored.f });
           }
           offset = records[records.length - 1]!.offset + 1;
         }
@@ -103,11 +121,21 @@ async function loadTables(core: Core, plan: Plan, view: string, history: History
         for (const item of batch.items) {
           const value = 'text' in item ? JSON.parse(item.text) : item.value;
           const checked = contract.check(value, Number.POSITIVE_INFINITY);
-          if (checked.ok) core.addTableRow(table, checked.event.time, seq++, checked.event.fields);
+          if (checked.ok)
+            tableRows.push({ table, validFrom: checked.event.time, seq: seq++, row: checked.event.fields });
         }
       }
     }
   }
+  return tableRows;
+}
+
+/** True when some expression of the plan is a TypeScript function (which a worker thread cannot receive). */
+function hasFunctions(plan: Plan): boolean {
+  return (
+    Object.values(plan.features).some((g) => g.where?.kind === 'function') ||
+    Object.values(plan.views).some((v) => v.derived.some((d) => d.expression.kind === 'function'))
+  );
 }
 
 export async function backfill(options: BackfillOptions): Promise<BackfillSummary> {
@@ -125,17 +153,23 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
     const known = new Set([...stages.map((s) => s.stream.name), ...tablesOfView(plan, options.view)]);
     for (const name of Object.keys(history.files))
       if (!known.has(name))
-        throw new BackfillError(`--events ${name}: the view \`${options.view}\` does not read \`${name}\`; it reads ${[...known].join(', ')}`);
+        throw new BackfillError(
+          `--events ${name}: the view \`${options.view}\` does not read \`${name}\`; it reads ${[...known].join(', ')}`,
+        );
     for (const name of known)
       if (!history.files[name]?.length)
-        throw new BackfillError(`no events given for \`${name}\`, which the view \`${options.view}\` reads: add --events ${name}=<file or glob>`);
+        throw new BackfillError(
+          `no events given for \`${name}\`, which the view \`${options.view}\` reads: add --events ${name}=<file or glob>`,
+        );
   }
   const keyColumns = Object.fromEntries(
     viewPlan.entities.map((e) => [e, options.keyColumns?.[e] ?? plan.entities[e]!.key]),
   );
   for (const entity of Object.keys(options.keyColumns ?? {}))
     if (!viewPlan.entities.includes(entity))
-      throw new BackfillError(`--key ${entity}=…: the view \`${options.view}\` has entities ${viewPlan.entities.join(', ')}`);
+      throw new BackfillError(
+        `--key ${entity}=…: the view \`${options.view}\` has entities ${viewPlan.entities.join(', ')}`,
+      );
 
   const progress = options.onProgress ?? (() => {});
   const staging = await Staging.open(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {});
@@ -148,7 +182,9 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
     const taken = new Set([...spine.columns]);
     for (const feature of viewPlan.features)
       if (taken.has(feature.name))
-        throw new BackfillError(`the spine has a column \`${feature.name}\`, which is also a feature of \`${options.view}\`: rename it`);
+        throw new BackfillError(
+          `the spine has a column \`${feature.name}\`, which is also a feature of \`${options.view}\`: rename it`,
+        );
 
     await createHistoryTables(staging, stages);
     const stats: HistoryStats = { events: 0, rejected: 0, duplicates: 0, positions: {} };
@@ -160,13 +196,22 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
     if (history.kind === 'log') await loadLogHistory(staging, stages, history.log, stats, onLoaded);
     else
       for (const stage of stages)
-        await loadFileHistory(staging, stage, { stream: stage.stream, files: history.files[stage.stream.name]! }, stats, onLoaded);
+        await loadFileHistory(
+          staging,
+          stage,
+          { stream: stage.stream, files: history.files[stage.stream.name]! },
+          stats,
+          onLoaded,
+        );
 
     const core = new Core(plan);
-    await loadTables(core, plan, options.view, history);
+    const tableRows = await loadTables(plan, options.view, history);
+    for (const r of tableRows) core.addTableRow(r.table, r.validFrom, r.seq, r.row);
     const view = core.view(options.view);
     const rows = spine.rowCount;
-    const columns: FeatureColumn[] = view.features.map((f) => newFeatureColumn(f.group.group.aggregations[f.index]!.fn, rows));
+    const columns: FeatureColumn[] = view.features.map((f) =>
+      newFeatureColumn(f.group.group.aggregations[f.index]!.fn, rows),
+    );
 
     // Sweep each group; every group's events count once per group in the progress total.
     const sweeps: GroupSweep[] = [];
@@ -176,14 +221,26 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
         const at = view.features.findIndex((f) => f.group === group && f.index === a);
         return at >= 0 ? columns[at]! : null;
       });
-      sweeps.push({ group, stage, entityIndex: stage.entities.indexOf(group.group.entity), outputs, asServed });
+      sweeps.push({
+        group,
+        stage,
+        entityIndex: stage.entities.indexOf(group.group.entity),
+        outputs,
+        asServed,
+      });
     }
     let total = 0;
     for (const s of sweeps) total += Number(await staging.scalar(`SELECT count(*) FROM ${s.stage.table}`));
+    const resources: SweepResources = {
+      plan,
+      tableRows,
+      // Definitions with TypeScript functions cannot cross to a worker thread: those sweep here.
+      workers: hasFunctions(plan) ? 0 : (options.workers ?? defaultWorkers(total)),
+    };
     let swept = 0;
     for (const sweep of sweeps) {
       const byKey = spineRowsByKey(spine.keys[sweep.group.group.entity]!, spine.times);
-      await sweepGroup(staging, sweep, byKey, spine.times, (n) => {
+      await sweepGroup(staging, sweep, resources, byKey, spine.times, (n) => {
         swept += n;
         progress({ phase: 'features', events: swept, total });
       });
@@ -194,7 +251,10 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
       kind: columnKindOf(f.group.group.aggregations[f.index]!, fieldTypesOf(plan, f.group.group)),
       values: columns[i]!,
     }));
-    if (view.hasDerived) training.push(...(await deriveColumns(staging, core, options.view, spine.relation, spine.columns, columns, rows)));
+    if (view.hasDerived)
+      training.push(
+        ...(await deriveColumns(staging, core, options.view, spine.relation, spine.columns, columns, rows)),
+      );
 
     progress({ phase: 'writing', events: swept, total });
     const skipped = new Set(spine.skipped.map((s) => s.row - 1));
@@ -261,7 +321,9 @@ async function deriveColumns(
   const requestFields = Object.keys(view.view.request).filter((f) => spineColumns.includes(f));
   const requests: Record<string, unknown>[] = [];
   if (requestFields.length) {
-    for await (const chunk of staging.chunks(`SELECT ${requestFields.map(quoteIdent).join(', ')} FROM ${relation}`)) {
+    for await (const chunk of staging.chunks(
+      `SELECT ${requestFields.map(quoteIdent).join(', ')} FROM ${relation}`,
+    )) {
       for (let i = 0; i < chunk.rowCount; i++) {
         const request: Record<string, unknown> = {};
         requestFields.forEach((f, c) => {
@@ -285,5 +347,9 @@ async function deriveColumns(
       derived[i]![r] = vector[d.name];
     });
   }
-  return view.view.derived.map((d, i) => ({ name: d.name, kind: columnKindOfValues(derived[i]!), values: derived[i]! }));
+  return view.view.derived.map((d, i) => ({
+    name: d.name,
+    kind: columnKindOfValues(derived[i]!),
+    values: derived[i]!,
+  }));
 }

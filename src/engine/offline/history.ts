@@ -9,12 +9,12 @@
 import { DOUBLE, VARCHAR } from '@duckdb/node-api';
 import { StreamContract, type ValidEvent } from '../../contracts/contract.js';
 import type { Plan, StreamPlan } from '../../definitions/plan.js';
-import { type ItemBatch, readEventFile, formatOf } from '../../ingest/files.js';
+import { formatOf, type ItemBatch, readEventFile } from '../../ingest/files.js';
 import type { StoredEvent } from '../../ingest/intake.js';
 import type { Log } from '../../log/log.js';
 import { parquetCheck } from './parquet-check.js';
-import { type ColumnAppender, quoteText, type Staging } from './staging.js';
 import { encodeCategorical, type StreamStage, stageColumnsSql } from './stage-plan.js';
+import { type ColumnAppender, quoteText, type Staging } from './staging.js';
 
 export interface HistoryStats {
   events: number;
@@ -145,7 +145,14 @@ export async function loadFileHistory(
       continue;
     }
     const out = await staging.columnAppender(stage.table, stageTypes(stage));
-    const rejects = await staging.columnAppender(REJECTS_TABLE, [VARCHAR, VARCHAR, DOUBLE, VARCHAR, VARCHAR, VARCHAR]);
+    const rejects = await staging.columnAppender(REJECTS_TABLE, [
+      VARCHAR,
+      VARCHAR,
+      DOUBLE,
+      VARCHAR,
+      VARCHAR,
+      VARCHAR,
+    ]);
     const row: unknown[] = [];
     try {
       for await (const batch of readEventFile(file, input.stream.fields) as AsyncGenerator<ItemBatch>) {
@@ -158,14 +165,28 @@ export async function loadFileHistory(
             try {
               value = JSON.parse(item.text);
             } catch (error) {
-              rejects.push([input.stream.name, file, line, 'malformed_json', (error as Error).message, raw] as never);
+              rejects.push([
+                input.stream.name,
+                file,
+                line,
+                'malformed_json',
+                (error as Error).message,
+                raw,
+              ] as never);
               stats.rejected++;
               continue;
             }
           } else value = item.value;
           const checked = contract.check(value, Number.POSITIVE_INFINITY);
           if (!checked.ok) {
-            rejects.push([input.stream.name, file, line, checked.rejection.reason, checked.rejection.detail, raw] as never);
+            rejects.push([
+              input.stream.name,
+              file,
+              line,
+              checked.rejection.reason,
+              checked.rejection.detail,
+              raw,
+            ] as never);
             stats.rejected++;
             continue;
           }
@@ -182,14 +203,18 @@ export async function loadFileHistory(
   }
   if (input.stream.idField) {
     // The first valid copy of an id counts (lowest sequence); later copies are duplicates.
-    const before = Number(await staging.scalar(`SELECT count(*) FROM ${stage.table}`));
-    await staging.run(`CREATE TABLE ${stage.table}_unique AS SELECT * FROM ${stage.table}
-      QUALIFY id IS NULL OR row_number() OVER (PARTITION BY id ORDER BY seq) = 1`);
-    await staging.run(`DROP TABLE ${stage.table}`);
-    await staging.run(`ALTER TABLE ${stage.table}_unique RENAME TO ${stage.table}`);
-    const after = Number(await staging.scalar(`SELECT count(*) FROM ${stage.table}`));
-    stats.duplicates += before - after;
-    stats.events -= before - after;
+    await staging.run(`CREATE TABLE ${stage.table}_dups AS SELECT id, min(seq) AS keep, count(*) - 1 AS copies
+      FROM ${stage.table} WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1`);
+    const duplicates = Number(
+      await staging.scalar(`SELECT coalesce(sum(copies), 0) FROM ${stage.table}_dups`),
+    );
+    if (duplicates > 0)
+      await staging.run(
+        `DELETE FROM ${stage.table} e USING ${stage.table}_dups d WHERE e.id = d.id AND e.seq <> d.keep`,
+      );
+    await staging.run(`DROP TABLE ${stage.table}_dups`);
+    stats.duplicates += duplicates;
+    stats.events -= duplicates;
   }
 }
 

@@ -6,8 +6,8 @@
  * checks event by event with the intake's contract.
  */
 import type { StreamPlan } from '../../definitions/plan.js';
-import { quoteIdent, quoteText, type Staging } from './staging.js';
 import type { StreamStage } from './stage-plan.js';
+import { quoteIdent, quoteText, type Staging } from './staging.js';
 
 type Family = 'string' | 'integer' | 'number' | 'boolean' | 'timestamp';
 
@@ -27,7 +27,16 @@ interface SimpleSchema {
   readonly closed: boolean;
 }
 
-const SCHEMA_KEYS = new Set(['type', 'required', 'properties', 'description', 'title', '$schema', '$id', 'additionalProperties']);
+const SCHEMA_KEYS = new Set([
+  'type',
+  'required',
+  'properties',
+  'description',
+  'title',
+  '$schema',
+  '$id',
+  'additionalProperties',
+]);
 const PROPERTY_KEYS = new Set(['type', 'description', 'title']);
 const JSON_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'null']);
 
@@ -104,7 +113,11 @@ export async function parquetCheck(
   const col = (name: string) => quoteIdent(name);
   const time = col(stream.timeField);
   const timeSql =
-    timeFamily === 'timestamp' ? `epoch_ms(${time})::DOUBLE` : timeFamily === 'number' ? `floor(${time})` : `${time}::DOUBLE`;
+    timeFamily === 'timestamp'
+      ? `epoch_ms(${time})::DOUBLE`
+      : timeFamily === 'number'
+        ? `floor(${time})`
+        : `${time}::DOUBLE`;
   // The first failing check names the reason, in the intake contract's order.
   const cases: string[] = [];
   for (const [entity, field] of Object.entries(stream.keys)) {
@@ -112,7 +125,9 @@ export async function parquetCheck(
       `WHEN ${col(field)} IS NULL OR ${col(field)}::VARCHAR = '' THEN ['missing_key', ${quoteText(`key \`${field}\` (entity ${entity}) is missing or not a string or number`)}]`,
     );
   }
-  cases.push(`WHEN ${time} IS NULL THEN ['missing_time', ${quoteText(`event time \`${stream.timeField}\` is missing`)}]`);
+  cases.push(
+    `WHEN ${time} IS NULL THEN ['missing_time', ${quoteText(`event time \`${stream.timeField}\` is missing`)}]`,
+  );
   for (const [name, types] of schema.properties) {
     const family = keyFields.has(name) ? 'string' : columns.get(name);
     if (!family) continue;
@@ -122,12 +137,20 @@ export async function parquetCheck(
     if (wrong) cases.push(`WHEN ${col(name)} IS NOT NULL AND ${wrong} THEN ['schema_violation', ${detail}]`);
   }
   if (timeFamily === 'number')
-    cases.push(`WHEN NOT isfinite(${time}) THEN ['unparsable_time', ${quoteText(`\`${stream.timeField}\` is not a finite number`)}]`);
+    cases.push(
+      `WHEN NOT isfinite(${time}) THEN ['unparsable_time', ${quoteText(`\`${stream.timeField}\` is not a finite number`)}]`,
+    );
   const checked = `(SELECT *, CASE ${cases.join(' ')} ELSE NULL END AS __verdict FROM read_parquet(${quoteText(file)}, file_row_number = true))`;
 
   // A field as the event-by-event path stages it: keys as text, the time normalised, other values as read.
   const fieldSql = (name: string) =>
-    !columns.has(name) ? 'NULL' : keyFields.has(name) ? `${col(name)}::VARCHAR` : name === stream.timeField ? timeSql : col(name);
+    !columns.has(name)
+      ? 'NULL'
+      : keyFields.has(name)
+        ? `${col(name)}::VARCHAR`
+        : name === stream.timeField
+          ? timeSql
+          : col(name);
   const numericSql = (name: string) => {
     if (!columns.has(name) || keyFields.has(name)) return 'NULL';
     if (name === stream.timeField) return timeSql;
@@ -140,7 +163,10 @@ export async function parquetCheck(
     const asText = keyFields.has(name) || columns.get(name) === 'string';
     return asText && stage.categoricalTypes[i] === 'string' ? value : `to_json(${value})::VARCHAR`;
   };
-  const rowSql = `to_json(struct_pack(${[...columns.keys()].filter((c) => c !== 'file_row_number').map((c) => `${col(c)} := ${fieldSql(c)}`).join(', ')}))::VARCHAR`;
+  const rowSql = `to_json(struct_pack(${[...columns.keys()]
+    .filter((c) => c !== 'file_row_number')
+    .map((c) => `${col(c)} := ${fieldSql(c)}`)
+    .join(', ')}))::VARCHAR`;
   const select = (firstSeq: number) =>
     [
       `${firstSeq} + file_row_number`,
@@ -153,7 +179,8 @@ export async function parquetCheck(
       ...(stage.rows ? [rowSql] : []),
     ].join(', ');
   return {
-    insertSql: (firstSeq) => `INSERT INTO ${stage.table} SELECT ${select(firstSeq)} FROM ${checked} WHERE __verdict IS NULL`,
+    insertSql: (firstSeq) =>
+      `INSERT INTO ${stage.table} SELECT ${select(firstSeq)} FROM ${checked} WHERE __verdict IS NULL`,
     rejectsSql: (table) =>
       `INSERT INTO ${table} SELECT ${quoteText(stream.name)}, ${quoteText(file)}, file_row_number + 1, __verdict[1], __verdict[2], to_json(struct_pack(${[...columns.keys()].map((c) => `${col(c)} := ${col(c)}`).join(', ')}))::VARCHAR FROM ${checked} WHERE __verdict IS NOT NULL`,
   };

@@ -36,16 +36,22 @@ async function spineRelation(staging: Staging, file: string, keepAsText: readonl
     return `read_csv(${path}, header = true, types = {${types}})`;
   }
   // NDJSON: DuckDB would turn an ISO string into a timestamp and lose the "no offset" check; keep those as JSON.
-  const detected = await staging.rows(`DESCRIBE SELECT * FROM read_json(${path}, format = 'newline_delimited')`);
+  const detected = await staging.rows(
+    `DESCRIBE SELECT * FROM read_json(${path}, format = 'newline_delimited')`,
+  );
   const columns = detected
-    .map((r) => `${quoteText(String(r.column_name))}: ${quoteText(keepAsText.includes(String(r.column_name)) ? 'JSON' : String(r.column_type))}`)
+    .map(
+      (r) =>
+        `${quoteText(String(r.column_name))}: ${quoteText(keepAsText.includes(String(r.column_name)) ? 'JSON' : String(r.column_type))}`,
+    )
     .join(', ');
   return `read_json(${path}, format = 'newline_delimited', columns = {${columns}})`;
 }
 
 function plainCell(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value);
-  if (value && typeof value === 'object' && 'micros' in value) return Number((value as { micros: bigint }).micros / 1000n);
+  if (value && typeof value === 'object' && 'micros' in value)
+    return Number((value as { micros: bigint }).micros / 1000n);
   return value;
 }
 
@@ -71,7 +77,9 @@ export async function readSpine(
   const skipped: { row: number; reason: string }[] = [];
   const fail = (row: number, reason: string) => {
     if (!options.skipInvalid)
-      throw new SpineError(`${file}, row ${row}: ${reason} (fix the row, or pass --skip-invalid to set such rows aside)`);
+      throw new SpineError(
+        `${file}, row ${row}: ${reason} (fix the row, or pass --skip-invalid to set such rows aside)`,
+      );
     skipped.push({ row, reason });
   };
   const json = format === 'ndjson';
@@ -86,13 +94,15 @@ export async function readSpine(
         let cell = chunk.columns[k]![i];
         if (json && typeof cell === 'string') cell = JSON.parse(cell);
         const key = keyString(plainCell(cell));
-        if (key === null || key === '') problem ??= `key column \`${keyColumns[k]}\` is empty or not a string or number`;
+        if (key === null || key === '')
+          problem ??= `key column \`${keyColumns[k]}\` is empty or not a string or number`;
         rowKeys.push(key);
       }
       let cell = plainCell(chunk.columns[keyColumns.length]![i]);
       if (json && typeof cell === 'string') cell = JSON.parse(cell);
       // In CSV every cell is text: a whole number there is epoch ms.
-      if (format === 'csv' && typeof cell === 'string' && /^-?\d+(\.\d+)?$/.test(cell.trim())) cell = Number(cell);
+      if (format === 'csv' && typeof cell === 'string' && /^-?\d+(\.\d+)?$/.test(cell.trim()))
+        cell = Number(cell);
       let time = Number.NaN;
       if (cell === null || cell === undefined) problem ??= `time column \`${options.timeColumn}\` is empty`;
       else {
@@ -106,7 +116,7 @@ export async function readSpine(
         times.push(Number.NaN);
         continue;
       }
-      keyEntities.forEach((e, k) => keys[e]!.push(rowKeys[k]!));
+      for (let k = 0; k < keyEntities.length; k++) keys[keyEntities[k]!]!.push(rowKeys[k]!);
       times.push(time);
     }
   }

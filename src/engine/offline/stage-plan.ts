@@ -25,7 +25,10 @@ export interface StreamStage {
 export function stagesOf(plan: Plan, viewName: string): StreamStage[] {
   const view = plan.views[viewName]!;
   const groups = [...new Set(view.features.map((f) => f.group))].map((g) => plan.features[g]!);
-  const stages = new Map<string, { entities: Set<string>; numeric: Set<string>; categorical: Set<string>; rows: boolean }>();
+  const stages = new Map<
+    string,
+    { entities: Set<string>; numeric: Set<string>; categorical: Set<string>; rows: boolean }
+  >();
   for (const group of groups) {
     const stage = stages.get(group.stream) ?? {
       entities: new Set<string>(),

@@ -30,7 +30,8 @@ export class Staging {
   /** Opens a scratch database; `memoryLimit` (e.g. '1GB') bounds DuckDB's own memory before it spills. */
   static async open(options: { memoryLimit?: string; threads?: number } = {}): Promise<Staging> {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-backfill-'));
-    const instance = await DuckDBInstance.create(join(dir, 'staging.duckdb'), {
+    // In memory, spilling to the temporary folder beyond the memory limit: much faster than a database file.
+    const instance = await DuckDBInstance.create(':memory:', {
       temp_directory: join(dir, 'spill'),
       ...(options.memoryLimit ? { memory_limit: options.memoryLimit } : {}),
       ...(options.threads ? { threads: String(options.threads) } : {}),
@@ -55,8 +56,26 @@ export class Staging {
   /** Streams a query's result as column chunks (each column as an array of values). */
   async *chunks(sql: string): AsyncGenerator<{ rowCount: number; columns: DuckDBValue[][] }> {
     const result = await this.connection.stream(sql);
-    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk())
+    for (
+      let chunk = await result.fetchChunk();
+      chunk && chunk.rowCount > 0;
+      chunk = await result.fetchChunk()
+    )
       yield { rowCount: chunk.rowCount, columns: chunk.getColumns() };
+  }
+
+  /**
+   * Streams a query's result as raw DuckDB chunks; read DOUBLE columns without nulls with `doubles` (no copy, no
+   * boxing), others with `chunk.getColumnValues(c)`.
+   */
+  async *rawChunks(sql: string): AsyncGenerator<DuckDBDataChunk> {
+    const result = await this.connection.stream(sql);
+    for (
+      let chunk = await result.fetchChunk();
+      chunk && chunk.rowCount > 0;
+      chunk = await result.fetchChunk()
+    )
+      yield chunk;
   }
 
   /** An appender that takes rows as columns and writes them in DuckDB chunks. */
@@ -106,4 +125,14 @@ export class ColumnAppender {
     this.appender.flushSync();
     this.appender.closeSync();
   }
+}
+
+/**
+ * A DOUBLE column of a chunk as the Float64Array DuckDB filled (valid until the next chunk). The column must hold
+ * no nulls (write `coalesce(x, 'NaN'::DOUBLE)`): validity is not consulted.
+ */
+export function doubles(chunk: DuckDBDataChunk, column: number): Float64Array {
+  const vector = chunk.getColumnVector(column) as unknown as { items?: unknown };
+  if (vector.items instanceof Float64Array) return vector.items;
+  return Float64Array.from(chunk.getColumnValues(column) as (number | null)[], (v) => v ?? Number.NaN);
 }

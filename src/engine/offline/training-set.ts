@@ -37,7 +37,10 @@ export type ColumnKind =
   | { readonly kind: 'double' }
   | { readonly kind: 'scalar'; readonly type: ValueType }
   | { readonly kind: 'list'; readonly type: ValueType }
-  | { readonly kind: 'struct'; readonly fields: readonly { readonly name: string; readonly type: ValueType }[] };
+  | {
+      readonly kind: 'struct';
+      readonly fields: readonly { readonly name: string; readonly type: ValueType }[];
+    };
 
 export function columnKindOf(agg: AggregationPlan, fieldTypes: ReadonlyMap<string, ValueType>): ColumnKind {
   const typeOf = (f: string) => fieldTypes.get(f) ?? 'any';
@@ -64,7 +67,14 @@ export function columnKindOfValues(values: readonly unknown[]): ColumnKind {
   let type: ValueType | null = null;
   for (const v of values) {
     if (v === null || v === undefined) continue;
-    const t: ValueType = typeof v === 'number' ? 'double' : typeof v === 'string' ? 'string' : typeof v === 'boolean' ? 'bool' : 'any';
+    const t: ValueType =
+      typeof v === 'number'
+        ? 'double'
+        : typeof v === 'string'
+          ? 'string'
+          : typeof v === 'boolean'
+            ? 'bool'
+            : 'any';
     if (type === null) type = t;
     else if (type !== t) return { kind: 'scalar', type: 'any' };
   }
@@ -111,7 +121,9 @@ function duckdbValue(value: unknown, kind: ColumnKind): DuckDBValue {
       return listValue((value as unknown[]).map((v) => scalarValue(v, kind.type)));
     case 'struct': {
       const record = value as Record<string, unknown>;
-      return structValue(Object.fromEntries(kind.fields.map((f) => [f.name, scalarValue(record[f.name], f.type)])));
+      return structValue(
+        Object.fromEntries(kind.fields.map((f) => [f.name, scalarValue(record[f.name], f.type)])),
+      );
     }
   }
 }
@@ -139,13 +151,17 @@ export async function writeTrainingSet(
   await staging.run(
     `CREATE OR REPLACE TABLE features (__row BIGINT${columns.map((c, i) => `, ${names[i]} ${duckdbType(c.kind).toString()}`).join('')})`,
   );
-  const appender = await staging.columnAppender('features', [BIGINT, ...columns.map((c) => duckdbType(c.kind))]);
+  const appender = await staging.columnAppender('features', [
+    BIGINT,
+    ...columns.map((c) => duckdbType(c.kind)),
+  ]);
   const row: DuckDBValue[] = new Array(columns.length + 1);
   try {
     for (let r = 0; r < options.rowCount; r++) {
       if (options.skipped.has(r)) continue;
       row[0] = BigInt(r);
-      for (let c = 0; c < columns.length; c++) row[c + 1] = duckdbValue(columns[c]!.values[r], columns[c]!.kind);
+      for (let c = 0; c < columns.length; c++)
+        row[c + 1] = duckdbValue(columns[c]!.values[r], columns[c]!.kind);
       appender.push(row);
     }
   } finally {
@@ -155,12 +171,16 @@ export async function writeTrainingSet(
   // CSV holds text: lists and structs as JSON (interface.md).
   const featureSelect = columns
     .map((c, i) =>
-      format === 'csv' && (c.kind.kind === 'list' || c.kind.kind === 'struct') ? `to_json(f.${names[i]})::VARCHAR AS ${names[i]}` : `f.${names[i]}`,
+      format === 'csv' && (c.kind.kind === 'list' || c.kind.kind === 'struct')
+        ? `to_json(f.${names[i]})::VARCHAR AS ${names[i]}`
+        : `f.${names[i]}`,
     )
     .join(', ');
   const copyOptions =
     format === 'parquet'
-      ? `FORMAT parquet, KV_METADATA {${Object.entries(options.metadata).map(([k, v]) => `${quoteText(k)}: ${quoteText(v)}`).join(', ')}}`
+      ? `FORMAT parquet, KV_METADATA {${Object.entries(options.metadata)
+          .map(([k, v]) => `${quoteText(k)}: ${quoteText(v)}`)
+          .join(', ')}}`
       : format === 'csv'
         ? 'FORMAT csv, HEADER true'
         : 'FORMAT json';
