@@ -1,5 +1,6 @@
 /** The `tributary` command line. Exit 0 on success; non-zero with a message that says what to do. */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { runBackfill } from './commands/backfill.js';
 import { runDeadLetters } from './commands/dead-letters.js';
 import { runDemo } from './commands/demo.js';
 import { runIngest } from './commands/ingest.js';
@@ -21,6 +22,10 @@ function positiveOrZero(value: string): number {
   if (!Number.isInteger(parsed) || parsed < 0)
     throw new InvalidArgumentError('expected a whole number, 0 or more');
   return parsed;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function program(out: Output): Command {
@@ -54,6 +59,43 @@ function program(out: Output): Command {
     .command('ingest <source> <files...>')
     .description('load events (or table rows) from NDJSON, CSV or Parquet files, with progress')
     .action((source: string, files: string[]) => runIngest({ ...common(), stream: source, files }, out));
+
+  cli
+    .command('backfill')
+    .description('compute a point-in-time training set for a view over a spine of (keys, time, labels…)')
+    .requiredOption('--view <view>', 'the view whose features to compute')
+    .requiredOption('--spine <file>', 'the spine: Parquet, CSV or NDJSON with key columns and a time column')
+    .requiredOption('--out <file>', 'the training set: .parquet (default), .csv or .ndjson')
+    .option('--as-served', "only events that had arrived by each row's time (what online served)", false)
+    .option('--key <entity=column>', "the spine column of an entity's key (repeatable)", collect, [])
+    .option('--time <column>', "the spine's time column", 'ts')
+    .option(
+      '--events <stream=file>',
+      'history from files instead of the log (repeatable; globs allowed)',
+      collect,
+      [],
+    )
+    .option('--skip-invalid', 'set invalid spine rows aside in the rejects file instead of failing', false)
+    .option(
+      '--workers <n>',
+      'worker threads for the sweep (default: one per core for large histories)',
+      positiveOrZero,
+    )
+    .option('--memory <size>', 'memory for sorting before it spills to disk, e.g. 2GB')
+    .action(
+      (options: {
+        view: string;
+        spine: string;
+        out: string;
+        asServed: boolean;
+        key: string[];
+        time: string;
+        events: string[];
+        skipInvalid: boolean;
+        workers?: number;
+        memory?: string;
+      }) => runBackfill({ ...common(), ...options }, out),
+    );
 
   cli
     .command('dead-letters <stream>')

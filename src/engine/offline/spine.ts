@@ -26,26 +26,56 @@ export class SpineError extends Error {
   readonly code = 'TRIBUTARY_SPINE_INVALID';
 }
 
-/** The relation reading the spine, with key and time columns kept as text where DuckDB would reinterpret them. */
-async function spineRelation(staging: Staging, file: string, keepAsText: readonly string[]): Promise<string> {
+/**
+ * Two relations over the spine: `read`, for checking keys and times, keeps those columns as text (CSV) or JSON
+ * (NDJSON) so that DuckDB does not reinterpret them (an ISO time without offset must be refused, not guessed);
+ * `passthrough`, for the training set, keeps every other column as DuckDB reads it, keys as text, and times that
+ * DuckDB would turn into timestamps as the text they were.
+ */
+async function spineRelations(
+  staging: Staging,
+  file: string,
+  keyColumns: readonly string[],
+  timeColumn: string,
+): Promise<{ read: string; passthrough: string }> {
   const path = quoteText(file);
   const format = formatOf(file);
-  if (format === 'parquet') return `read_parquet(${path})`;
+  if (format === 'parquet') return { read: `read_parquet(${path})`, passthrough: `read_parquet(${path})` };
+  const asText = [...keyColumns, timeColumn];
   if (format === 'csv') {
-    const types = keepAsText.map((c) => `${quoteText(c)}: 'VARCHAR'`).join(', ');
-    return `read_csv(${path}, header = true, types = {${types}})`;
+    const types = asText.map((c) => `${quoteText(c)}: 'VARCHAR'`).join(', ');
+    const relation = `read_csv(${path}, header = true, types = {${types}})`;
+    return { read: relation, passthrough: relation };
   }
-  // NDJSON: DuckDB would turn an ISO string into a timestamp and lose the "no offset" check; keep those as JSON.
   const detected = await staging.rows(
     `DESCRIBE SELECT * FROM read_json(${path}, format = 'newline_delimited')`,
   );
-  const columns = detected
-    .map(
-      (r) =>
-        `${quoteText(String(r.column_name))}: ${quoteText(keepAsText.includes(String(r.column_name)) ? 'JSON' : String(r.column_type))}`,
-    )
+  const columns = (typeOf: (name: string, type: string) => string) =>
+    detected
+      .map(
+        (r) =>
+          `${quoteText(String(r.column_name))}: ${quoteText(typeOf(String(r.column_name), String(r.column_type)))}`,
+      )
+      .join(', ');
+  const relation = (typeOf: (name: string, type: string) => string) =>
+    `read_json(${path}, format = 'newline_delimited', columns = {${columns(typeOf)}})`;
+  const textual = detected
+    .filter((r) => {
+      const name = String(r.column_name);
+      const type = String(r.column_type);
+      return (
+        keyColumns.includes(name) ||
+        /^(TIMESTAMP|DATE|TIME)/.test(type) ||
+        (name === timeColumn && type === 'JSON')
+      );
+    })
+    .map((r) => String(r.column_name));
+  const read = relation((name, type) => (asText.includes(name) ? 'JSON' : type));
+  const kept = relation((name, type) => (asText.includes(name) || textual.includes(name) ? 'JSON' : type));
+  const replace = textual
+    .map((c) => `json_extract_string(${quoteIdent(c)}, '$') AS ${quoteIdent(c)}`)
     .join(', ');
-  return `read_json(${path}, format = 'newline_delimited', columns = {${columns}})`;
+  return { read, passthrough: replace ? `(SELECT * REPLACE (${replace}) FROM ${kept})` : kept };
 }
 
 function plainCell(value: unknown): unknown {
@@ -63,7 +93,8 @@ export async function readSpine(
   const format = formatOf(file);
   const keyEntities = Object.keys(options.keyColumns);
   const keyColumns = Object.values(options.keyColumns);
-  const relation = await spineRelation(staging, file, [...keyColumns, options.timeColumn]);
+  const relations = await spineRelations(staging, file, keyColumns, options.timeColumn);
+  const relation = relations.read;
   const described = await staging.rows(`DESCRIBE SELECT * FROM ${relation}`);
   const columns = described.map((r) => String(r.column_name));
   for (const needed of [...keyColumns, options.timeColumn]) {
@@ -120,5 +151,12 @@ export async function readSpine(
       times.push(time);
     }
   }
-  return { relation, rowCount: row, keys, times: Float64Array.from(times), skipped, columns };
+  return {
+    relation: relations.passthrough,
+    rowCount: row,
+    keys,
+    times: Float64Array.from(times),
+    skipped,
+    columns,
+  };
 }
