@@ -4,18 +4,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const bin = join(root, 'bin/tributary.js');
 const tributary = (args: string[], cwd: string) =>
   spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8' });
-
-beforeAll(() => {
-  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
-  expect(build.status, build.stdout + build.stderr).toBe(0);
-}, 120_000);
 
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-ingest-'));

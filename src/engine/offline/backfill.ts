@@ -138,7 +138,27 @@ function hasFunctions(plan: Plan): boolean {
   );
 }
 
+/**
+ * Computes the training set and returns its summary. DuckDB's errors about files (unreadable, malformed, a full
+ * disk) come out as a BackfillError naming the files.
+ */
 export async function backfill(options: BackfillOptions): Promise<BackfillSummary> {
+  try {
+    return await run(options);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/^(IO|Invalid Input|Conversion|Binder|Parser|Out of Memory|Invalid) Error/.test(message))
+      throw new BackfillError(
+        `could not read or write the files (spine ${options.spine}, out ${options.out}): ${message}`,
+        {
+          cause: error,
+        },
+      );
+    throw error;
+  }
+}
+
+async function run(options: BackfillOptions): Promise<BackfillSummary> {
   const begin = performance.now();
   const { plan, history } = options;
   const asServed = options.asServed ?? false;

@@ -43,7 +43,9 @@ async function spineRelations(
   if (format === 'parquet') return { read: `read_parquet(${path})`, passthrough: `read_parquet(${path})` };
   const asText = [...keyColumns, timeColumn];
   if (format === 'csv') {
-    const types = asText.map((c) => `${quoteText(c)}: 'VARCHAR'`).join(', ');
+    const header = await staging.rows(`DESCRIBE SELECT * FROM read_csv(${path}, header = true)`);
+    const present = asText.filter((c) => header.some((r) => r.column_name === c));
+    const types = present.map((c) => `${quoteText(c)}: 'VARCHAR'`).join(', ');
     const relation = `read_csv(${path}, header = true, types = {${types}})`;
     return { read: relation, passthrough: relation };
   }
