@@ -9,10 +9,12 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { UNKNOWN_STREAM } from '../contracts/dead-letters.js';
 import type { SchemaRegistry } from '../contracts/registry.js';
 import type { Plan } from '../definitions/plan.js';
+import type { OnlineProcessor } from '../engine/online/processor.js';
 import type { IngestItem, IngestResult, Intake } from '../ingest/intake.js';
 import type { EmbeddedLog } from '../log/embedded/embedded-log.js';
 import { LogError } from '../log/log.js';
 import { IdempotencyStore } from './idempotency.js';
+import { readRoutes } from './read-routes.js';
 import { schemaRegistryRoutes } from './schema-registry-api.js';
 
 export interface ServerOptions {
@@ -26,6 +28,8 @@ export interface ServerOptions {
   readonly now?: () => number;
   /** The schema registry served under /schema-registry/ (Confluent's API), when given. */
   readonly registry?: SchemaRegistry;
+  /** The online processor: feature reads are served when given, and it is told of every acknowledged event. */
+  readonly processor?: OnlineProcessor;
   /** pino options, or false (default) for no request logs. */
   readonly logger?: boolean | object;
 }
@@ -108,7 +112,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     await app.register(schemaRegistryRoutes(options.registry), { prefix: '/schema-registry' });
 
   app.get('/healthz', async () => ({ ok: true }));
-  app.get('/readyz', async () => ({ ready: true }));
+  app.get('/readyz', async (_request, reply) => {
+    const status = options.processor?.status();
+    if (status?.rebuilding)
+      return reply
+        .code(503)
+        .send({ ready: false, rebuilding: true, behind: status.behind, plan: status.planHash });
+    return { ready: true, ...(status ? { behind: status.behind, plan: status.planHash } : {}) };
+  });
+  if (options.processor) await app.register(readRoutes(plan, options.processor, now));
 
   app.post<{ Params: { stream: string } }>('/v1/streams/:stream/events', async (request, reply) => {
     const { stream } = request.params;
@@ -130,6 +142,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       pending += items.length;
       try {
         const result: IngestResult = await intake.ingest(stream, items, { lines });
+        if (result.accepted) options.processor?.notify();
         if (result.unknownStream) {
           return {
             status: 404,

@@ -5,9 +5,9 @@
  */
 import type { Plan } from '../../definitions/plan.js';
 import type { CoreEvent } from './event.js';
-import { FeatureGroupEngine } from './group-engine.js';
+import { FeatureGroupEngine, type GroupSnapshot } from './group-engine.js';
 import { keyString } from './keys.js';
-import { ReferenceTables } from './reference-tables.js';
+import { ReferenceTables, type TableRowSnapshot } from './reference-tables.js';
 import { type Vector, ViewEngine } from './view-engine.js';
 
 export class UnknownNameError extends Error {
@@ -16,6 +16,12 @@ export class UnknownNameError extends Error {
     super(`unknown ${kind} \`${name}\`; known: ${known.join(', ') || 'none'}`);
     this.name = 'UnknownNameError';
   }
+}
+
+export interface CoreSnapshot {
+  readonly planHash: string;
+  readonly groups: Readonly<Record<string, GroupSnapshot>>;
+  readonly tables: readonly TableRowSnapshot[];
 }
 
 export class Core {
@@ -54,6 +60,26 @@ export class Core {
     const key = keyString(row[plan.keyField]);
     if (key === null) throw new Error(`table \`${table}\` row has no key \`${plan.keyField}\``);
     this.tables.put(table, key, validFrom, seq, row);
+  }
+
+  /** The whole state as plain data (typed arrays inside), for checkpoints; carries the plan's hash. */
+  snapshot(): CoreSnapshot {
+    const groups: Record<string, GroupSnapshot> = {};
+    for (const [name, group] of this.groups) groups[name] = group.snapshot();
+    return { planHash: this.plan.hash, groups, tables: this.tables.snapshot() };
+  }
+
+  /** Loads a snapshot of the same plan into this (empty) core. */
+  restore(snapshot: CoreSnapshot): void {
+    if (snapshot.planHash !== this.plan.hash)
+      throw new Error(
+        `the snapshot is of plan ${snapshot.planHash}, not ${this.plan.hash}: rebuild from the log`,
+      );
+    for (const [name, group] of this.groups) {
+      const state = snapshot.groups[name];
+      if (state) group.restore(state);
+    }
+    for (const r of snapshot.tables) this.tables.put(r.table, r.key, r.validFrom, r.seq, r.row);
   }
 
   view(name: string): ViewEngine {

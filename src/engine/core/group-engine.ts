@@ -23,6 +23,21 @@ export interface EntityBatch {
   readonly fields: Readonly<Record<string, Float64Array | readonly unknown[]>>;
 }
 
+/** One entity's events as stored: sorted by (time, seq), categorical values as dictionary ids. */
+export interface EntitySnapshot {
+  readonly key: string;
+  readonly times: Float64Array;
+  readonly seqs: Float64Array;
+  readonly numeric: readonly Float64Array[];
+  readonly categorical: readonly Int32Array[];
+}
+
+export interface GroupSnapshot {
+  /** Each categorical column's values, by id. */
+  readonly dictionaries: readonly (readonly unknown[])[];
+  readonly entities: readonly EntitySnapshot[];
+}
+
 type FieldReader = (fields: Readonly<Record<string, unknown>>, rows: Record<string, unknown>) => unknown;
 
 function fieldReader(field: string, aliases: ReadonlySet<string>): FieldReader {
@@ -193,6 +208,41 @@ export class FeatureGroupEngine {
     const values: unknown[] = new Array(this.names.length);
     this.read(key, t, values);
     return Object.fromEntries(this.names.map((name, i) => [name, values[i]]));
+  }
+
+  /** The group's state as plain data, for checkpoints: the dictionaries' values and each entity's columns. */
+  snapshot(): GroupSnapshot {
+    const entities: EntitySnapshot[] = [];
+    for (const [key, timeline] of this.timelines) {
+      const n = timeline.n;
+      entities.push({
+        key,
+        times: timeline.times.slice(0, n),
+        seqs: timeline.seqs.slice(0, n),
+        numeric: timeline.numeric.map((c) => c.slice(0, n)),
+        categorical: timeline.categorical.map((c) => c.slice(0, n)),
+      });
+    }
+    return { dictionaries: this.shared.dictionaries.map((d) => [...d.values]), entities };
+  }
+
+  /** Loads a snapshot into an empty engine; indexes are rebuilt by the reads that need them. */
+  restore(snapshot: GroupSnapshot): void {
+    if (this.timelines.size || this.shared.dictionaries.some((d) => d.size))
+      throw new Error(`feature group \`${this.group.name}\`: restore needs an empty engine`);
+    snapshot.dictionaries.forEach((values, c) => {
+      const dictionary = this.shared.dictionaries[c]!;
+      for (const value of values) dictionary.idOf(value);
+    });
+    for (const e of snapshot.entities) {
+      const timeline = new Timeline(this.shared);
+      timeline.appendBatch(
+        { times: e.times, seqs: e.seqs, numeric: e.numeric, categorical: e.categorical },
+        0,
+        e.times.length,
+      );
+      this.timelines.set(e.key, timeline);
+    }
   }
 
   /** Drops an entity's state (the offline sweep, once it has read every spine row of the entity). */

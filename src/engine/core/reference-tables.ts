@@ -8,6 +8,14 @@ interface Version {
   readonly row: Readonly<Record<string, unknown>>;
 }
 
+export interface TableRowSnapshot {
+  readonly table: string;
+  readonly key: string;
+  readonly validFrom: number;
+  readonly seq: number;
+  readonly row: Readonly<Record<string, unknown>>;
+}
+
 export class ReferenceTables {
   private readonly tables = new Map<string, Map<string, Version[]>>();
 
@@ -31,6 +39,15 @@ export class ReferenceTables {
     )
       at--;
     versions.splice(at, 0, { validFrom, seq, row });
+  }
+
+  /** Every row version, for checkpoints. */
+  snapshot(): TableRowSnapshot[] {
+    const rows: TableRowSnapshot[] = [];
+    for (const [table, keys] of this.tables)
+      for (const [key, versions] of keys)
+        for (const v of versions) rows.push({ table, key, validFrom: v.validFrom, seq: v.seq, row: v.row });
+    return rows;
   }
 
   /** The row of `key` in force at t, or null. */

@@ -2,11 +2,11 @@ import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Replaces a small file atomically and durably: write a temporary file, fsync it, rename, fsync the folder. */
-export function writeDurably(path: string, text: string): void {
+export function writeDurably(path: string, text: string | Uint8Array): void {
   const temporary = `${path}.tmp`;
   const fd = openSync(temporary, 'w');
   try {
-    writeSync(fd, text);
+    writeSync(fd, typeof text === 'string' ? Buffer.from(text) : text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

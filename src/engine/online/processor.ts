@@ -1,0 +1,239 @@
+/**
+ * The online processor: tails every partition of the streams and tables the plan reads, applies each new record
+ * to the evaluation core (only the change: the core inserts the event into its entity's state), and checkpoints
+ * the state together with the log positions it reflects. A restart loads the checkpoint and replays the log from
+ * those positions (exactly-once effect); a checkpoint of another plan is ignored and the state is rebuilt from
+ * the log, with its progress visible, before anything is served.
+ *
+ * Runs are serialised on one promise chain, so a checkpoint or a consistent read always sees state and positions
+ * that belong together.
+ */
+import type { Plan } from '../../definitions/plan.js';
+import type { StoredEvent } from '../../ingest/intake.js';
+import type { Log } from '../../log/log.js';
+import type { CheckpointStore } from '../../state/checkpoint-store.js';
+import { Core } from '../core/core.js';
+import type { Vector } from '../core/view-engine.js';
+
+export class HorizonError extends Error {
+  readonly code = 'TRIBUTARY_BEYOND_HORIZON';
+}
+
+export class RebuildingError extends Error {
+  readonly code = 'TRIBUTARY_REBUILDING';
+}
+
+export interface ProcessorStatus {
+  readonly planHash: string;
+  /** True while the state is rebuilt from the log (a new plan, or no checkpoint): reads wait for it. */
+  readonly rebuilding: boolean;
+  /** Records applied since start, and records in the log not applied yet. */
+  readonly applied: number;
+  readonly behind: number;
+  /** Where the state came from at start. */
+  readonly restoredFrom: 'checkpoint' | 'log';
+  readonly lastCheckpointAt: number | null;
+}
+
+export interface ProcessorOptions {
+  readonly plan: Plan;
+  readonly log: Log;
+  readonly checkpoints?: CheckpointStore;
+  readonly now?: () => number;
+  /** Called for each applied record with the time from its acknowledgement to its application (ms). */
+  readonly onApplied?: (stream: string, freshnessMs: number) => void;
+}
+
+const READ_BATCH = 5_000;
+
+export class OnlineProcessor {
+  readonly core: Core;
+  private readonly plan: Plan;
+  private readonly log: Log;
+  private readonly now: () => number;
+  /** Tables first: a lookup sees the rows that arrived before the events of the same pass. */
+  private readonly sources: { name: string; table: boolean }[];
+  private readonly positions = new Map<string, number[]>();
+  private readonly watermarks = new Map<string, number>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private pendingRun: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private applied = 0;
+  private rebuilding: boolean;
+  private restoredFrom: 'checkpoint' | 'log' = 'log';
+  private lastCheckpointAt: number | null = null;
+  private failure: unknown = null;
+
+  private constructor(private readonly options: ProcessorOptions) {
+    this.plan = options.plan;
+    this.log = options.log;
+    this.now = options.now ?? Date.now;
+    this.core = new Core(this.plan);
+    const streams = [...new Set(Object.values(this.plan.features).map((g) => g.stream))];
+    const tables = [
+      ...new Set(Object.values(this.plan.features).flatMap((g) => g.lookups.map((l) => l.table))),
+    ];
+    this.sources = [
+      ...tables.map((name) => ({ name, table: true })),
+      ...streams.map((name) => ({ name, table: false })),
+    ];
+    this.rebuilding = true;
+  }
+
+  /** Opens the processor: its checkpoint when it is of this plan, then everything the log holds after it. */
+  static async open(options: ProcessorOptions): Promise<OnlineProcessor> {
+    const processor = new OnlineProcessor(options);
+    const checkpoint = options.checkpoints?.load() ?? null;
+    if (checkpoint && checkpoint.planHash === options.plan.hash) {
+      processor.core.restore(checkpoint.snapshot);
+      for (const [stream, positions] of Object.entries(checkpoint.positions))
+        processor.positions.set(stream, [...positions]);
+      for (const [stream, time] of Object.entries(checkpoint.watermarks))
+        processor.watermarks.set(stream, time);
+      processor.restoredFrom = 'checkpoint';
+      processor.lastCheckpointAt = checkpoint.createdAt;
+    }
+    return processor;
+  }
+
+  /** Applies what the log holds now; resolves when done (the first call ends a rebuild). */
+  catchUp(): Promise<void> {
+    // Callers that arrive while a run is queued share it: it will read up to the end offsets at its start.
+    if (this.pendingRun) return this.pendingRun;
+    const run = this.chain.then(async () => {
+      this.pendingRun = null;
+      await this.applyAvailable();
+      this.rebuilding = false;
+    });
+    this.pendingRun = run;
+    this.chain = run.catch((error) => {
+      this.failure = error;
+    });
+    return run;
+  }
+
+  /** Tails the log in the background, every `intervalMs`, and at once when notified of new records. */
+  start(intervalMs = 5): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.catchUp().catch(() => {}), intervalMs);
+    this.timer.unref();
+  }
+
+  /** New records were acknowledged: apply them now rather than at the next tick. */
+  notify(): void {
+    void this.catchUp().catch(() => {});
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.chain;
+  }
+
+  private async applyAvailable(): Promise<void> {
+    for (const source of this.sources) {
+      const partitions = this.log.partitions(source.name);
+      let positions = this.positions.get(source.name);
+      if (!positions) this.positions.set(source.name, (positions = []));
+      for (let p = 0; p < partitions; p++) {
+        const end = this.log.endOffset(source.name, p);
+        let offset = positions[p] ?? 0;
+        while (offset < end) {
+          const records = await this.log.read(source.name, p, offset, Math.min(READ_BATCH, end - offset));
+          if (!records.length) break;
+          const now = this.now();
+          for (const record of records) {
+            const stored = JSON.parse(Buffer.from(record.value).toString('utf8')) as StoredEvent;
+            if (source.table) this.core.addTableRow(source.name, stored.t, record.sequence, stored.f);
+            else {
+              this.core.addEvent(source.name, { time: stored.t, seq: record.sequence, fields: stored.f });
+              if (!(stored.t <= (this.watermarks.get(source.name) ?? Number.NEGATIVE_INFINITY)))
+                this.watermarks.set(source.name, stored.t);
+            }
+            this.options.onApplied?.(source.name, now - record.arrivalTime);
+          }
+          offset = records[records.length - 1]!.offset + 1;
+          positions[p] = offset;
+          this.applied += records.length;
+        }
+      }
+    }
+  }
+
+  /** Writes a checkpoint of the state and the positions it reflects (between runs, so they agree). */
+  checkpoint(): Promise<number> {
+    const store = this.options.checkpoints;
+    if (!store) return Promise.resolve(0);
+    const run = this.chain.then(() => {
+      const createdAt = this.now();
+      const bytes = store.save({
+        planHash: this.plan.hash,
+        positions: Object.fromEntries(this.positions),
+        snapshot: this.core.snapshot(),
+        watermarks: Object.fromEntries(this.watermarks),
+        createdAt,
+      });
+      this.lastCheckpointAt = createdAt;
+      return bytes;
+    });
+    this.chain = run.catch((error) => {
+      this.failure = error;
+    });
+    return run;
+  }
+
+  /** The greatest event time applied among the streams a view reads (-Infinity when none). */
+  watermark(view: string): number {
+    let w = Number.NEGATIVE_INFINITY;
+    for (const stream of this.streamsOf(view)) w = Math.max(w, this.watermarks.get(stream) ?? w);
+    return w;
+  }
+
+  streamsOf(view: string): string[] {
+    const plan = this.plan.views[view];
+    if (!plan) return [];
+    return [...new Set(plan.features.map((f) => this.plan.features[f.group]!.stream))];
+  }
+
+  /**
+   * A view's vector for entity keys as of `at`. Refused while rebuilding, and for an `at` before the view's
+   * online horizon (W − h: the offline engine answers those).
+   */
+  read(
+    view: string,
+    keys: Readonly<Record<string, string>>,
+    at: number,
+    request?: Readonly<Record<string, unknown>>,
+  ): Vector {
+    if (this.failure) throw this.failure;
+    const engine = this.core.view(view); // unknown view: UnknownNameError
+    if (this.rebuilding)
+      throw new RebuildingError(
+        `the state is being rebuilt from the log (${this.status().behind.toLocaleString('en-US')} records to go); retry shortly`,
+      );
+    const w = this.watermark(view);
+    const horizon = engine.view.horizonMs;
+    if (at < w - horizon)
+      throw new HorizonError(
+        `at ${new Date(at).toISOString()} is before the online horizon of view \`${view}\` (${new Date(w - horizon).toISOString()}: the latest event time minus ${horizon / 3_600_000} h); use \`tributary backfill\` for older times`,
+      );
+    return this.core.read(view, keys, at, request);
+  }
+
+  status(): ProcessorStatus {
+    let behind = 0;
+    for (const source of this.sources) {
+      const positions = this.positions.get(source.name) ?? [];
+      for (let p = 0; p < this.log.partitions(source.name); p++)
+        behind += this.log.endOffset(source.name, p) - (positions[p] ?? 0);
+    }
+    return {
+      planHash: this.plan.hash,
+      rebuilding: this.rebuilding,
+      applied: this.applied,
+      behind,
+      restoredFrom: this.restoredFrom,
+      lastCheckpointAt: this.lastCheckpointAt,
+    };
+  }
+}
