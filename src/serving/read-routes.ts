@@ -91,12 +91,10 @@ export function readRoutes(plan: Plan, processor: OnlineProcessor, now: () => nu
         return reply.code(400).send({ error: `the body is not JSON: ${(error as Error).message}` });
       }
       if (!body || !Array.isArray(body.rows))
-        return reply
-          .code(400)
-          .send({
-            error:
-              'the body must be { "rows": [ { "keys": { … }, "at": …, "request": { … } } ], "consistent": false }',
-          });
+        return reply.code(400).send({
+          error:
+            'the body must be { "rows": [ { "keys": { … }, "at": …, "request": { … } } ], "consistent": false }',
+        });
       try {
         const time = now();
         const rows = body.rows.map((row: unknown, i) => {
