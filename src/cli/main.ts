@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { runBackfill } from './commands/backfill.js';
 import { runDeadLetters } from './commands/dead-letters.js';
 import { runDemo } from './commands/demo.js';
+import { runGet } from './commands/get.js';
 import { runIngest } from './commands/ingest.js';
 import { runInit } from './commands/init.js';
 import { runServe } from './commands/serve.js';
@@ -95,6 +96,15 @@ function program(out: Output): Command {
         workers?: number;
         memory?: string;
       }) => runBackfill({ ...common(), ...options }, out),
+    );
+
+  cli
+    .command('get <view> <key>')
+    .description('one feature vector of a one-entity view (from the state, or from the server that owns it)')
+    .option('--at <time>', 'as of this time: epoch ms or ISO-8601 with an offset (default now)')
+    .option('--server <url>', 'the server to ask when it owns the project', 'http://127.0.0.1:7070')
+    .action((view: string, key: string, options: { at?: string; server: string }) =>
+      runGet({ ...common(), view, key, ...options }, out),
     );
 
   cli

@@ -3,10 +3,14 @@
  * server starts only with `--insecure-dev`, and says so. SIGINT/SIGTERM drain requests and close the log.
  */
 import { SchemaRegistry } from '../../contracts/registry.js';
+import { OnlineProcessor } from '../../engine/online/processor.js';
 import { buildServer } from '../../serving/server.js';
+import { CheckpointStore } from '../../state/checkpoint-store.js';
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
-import { openProject, registryPath } from '../runtime.js';
+import { checkpointDir, openProject, registryPath } from '../runtime.js';
+
+const CHECKPOINT_EVERY_MS = 60_000;
 
 export async function runServe(
   options: { project: string; port: number; host: string; insecureDev: boolean },
@@ -31,21 +35,45 @@ export async function runServe(
     );
   }
   for (const r of registered) out.step(`schema registry: ${r.subject} version ${r.version} (id ${r.id})`);
+  const processor = await OnlineProcessor.open({
+    plan: project.plan,
+    log: project.log,
+    checkpoints: new CheckpointStore(checkpointDir(options.project)),
+  });
+  const status = processor.status();
+  out.step(
+    status.restoredFrom === 'checkpoint'
+      ? `state: restored from the checkpoint; replaying ${status.behind.toLocaleString('en-US')} newer records`
+      : `state: building from the log (${status.behind.toLocaleString('en-US')} records${status.behind ? '; reads answer 503 until done' : ''})`,
+  );
   const app = await buildServer({
     plan: project.plan,
     log: project.log,
     intake: project.intake,
     registry,
+    processor,
     logger: { level: 'info' },
   });
+  processor.start();
+  void processor.catchUp().then(
+    () => out.step(`state: ready (${processor.status().applied.toLocaleString('en-US')} records applied)`),
+    (error) => out.step(`state: applying the log failed: ${(error as Error).message}`),
+  );
+  // A checkpoint now and then bounds the replay after a crash.
+  const checkpoints = setInterval(() => void processor.checkpoint().catch(() => {}), CHECKPOINT_EVERY_MS);
+  checkpoints.unref();
   await app.listen({ port: options.port, host: options.host });
   out.step(
     `WARNING: --insecure-dev: no authentication. Listening on http://${options.host}:${options.port} (plan ${project.plan.hash})`,
   );
   await new Promise<void>((resolve) => {
     const stop = async () => {
-      out.step('stopping: draining requests, closing the log…');
+      out.step('stopping: draining requests, writing a checkpoint, closing the log…');
+      clearInterval(checkpoints);
       await app.close();
+      await processor.catchUp();
+      await processor.stop();
+      await processor.checkpoint();
       await project.close();
       resolve();
     };
