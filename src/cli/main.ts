@@ -43,7 +43,7 @@ function program(out: Output): Command {
     .description('run the card-fraud example end to end and print what happened')
     .option('--customers <n>', 'customers to simulate', positiveInteger, 2_000)
     .option('--days <n>', 'days of history', positiveInteger, 14)
-    .option('--out <dir>', 'where the training set is written', '.tributary/demo')
+    .option('--out <dir>', 'the demo project folder (replaced on each run)', '.tributary/demo')
     .action((options: { customers: number; days: number; out: string }) =>
       runDemo({ ...options, json: common().json }, out),
     );

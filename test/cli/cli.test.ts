@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readTrainingSet } from '../offline/training-files.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const bin = join(root, 'bin/tributary.js');
@@ -61,20 +62,31 @@ describe('tributary CLI', () => {
     expect(result.stderr).toContain('expected a whole number above 0');
   });
 
-  it('demo runs end to end and reports figures that separate fraud', () => {
+  it('demo runs end to end: ingest, online state, HTTP reads, a training set, online = offline', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-'));
     const result = tributary(['demo', '--customers', '400', '--days', '7', '--json'], dir);
     expect(result.status, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report.duplicates).toBeGreaterThan(0);
-    expect(report.latePayments).toBeGreaterThan(0);
+    expect(report.late).toBeGreaterThan(0);
+    expect(report.rejected).toEqual({
+      missing_key: 1,
+      ambiguous_time: 1,
+      schema_violation: 1,
+      malformed_json: 1,
+    });
     expect(report.fraudRows).toBeGreaterThan(0);
+    expect(report.live).toBeGreaterThan(50);
+    expect(report.reproduced).toBe(report.live); // every served vector equals the as-served backfill
+    expect(report.checkpointBytes).toBeGreaterThan(0);
     const count10m = report.separation.find((s: { feature: string }) => s.feature === 'count_10m');
     expect(count10m.fraud).toBeGreaterThan(count10m.legitimate);
-    const lines = readFileSync(join(dir, report.trainingFile), 'utf8').trim().split('\n');
-    expect(lines).toHaveLength(report.trainingRows);
-    expect(Object.keys(JSON.parse(lines[0]!))).toEqual(
+    const rows = await readTrainingSet(join(dir, report.trainingFile));
+    expect(rows).toHaveLength(report.trainingRows);
+    expect(Object.keys(rows[0]!)).toEqual(
       expect.arrayContaining(['customerId', 'ts', 'fraud', 'count_10m', 'distance_km']),
     );
+    // The project stays, to explore.
+    expect(existsSync(join(dir, report.dir, 'tributary.yaml'))).toBe(true);
   });
 });
