@@ -6,6 +6,7 @@ import { runDemo } from './commands/demo.js';
 import { runGet } from './commands/get.js';
 import { runIngest } from './commands/ingest.js';
 import { runInit } from './commands/init.js';
+import { runKeys } from './commands/keys.js';
 import { runServe } from './commands/serve.js';
 import { runValidate } from './commands/validate.js';
 import { CliError } from './errors.js';
@@ -108,6 +109,16 @@ function program(out: Output): Command {
     );
 
   cli
+    .command('keys <action> [name]')
+    .description(
+      'API keys: `add <name> --scope <scope>…` (shown once, stored hashed), `list`, `remove <name>`',
+    )
+    .option('--scope <scope>', 'ingest:<stream>, read:<view> (or * for all), admin (repeatable)', collect, [])
+    .action((action: string, name: string | undefined, options: { scope: string[] }) =>
+      runKeys({ ...common(), action, ...(name ? { name } : {}), scopes: options.scope }, out),
+    );
+
+  cli
     .command('dead-letters <stream>')
     .description(
       'list refused events with their reasons, or replay them after a fix (`_unknown`: events for unknown streams)',
@@ -125,7 +136,7 @@ function program(out: Output): Command {
     .description('start the HTTP server (ingest, dead letters, health)')
     .option('--port <port>', 'port to listen on', positiveInteger, 7070)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--insecure-dev', 'run without API keys (trusted machines only)', false)
+    .option('--insecure-dev', 'run without API keys when none are configured (trusted machines only)', false)
     .action((options: { port: number; host: string; insecureDev: boolean }) =>
       runServe({ ...common(), ...options }, out),
     );

@@ -18,6 +18,7 @@ export interface OpenProject {
 
 export const stateDir = (projectDir: string) => join(resolve(projectDir), '.tributary');
 export const registryPath = (projectDir: string) => join(stateDir(projectDir), 'registry.json');
+export const keysPath = (projectDir: string) => join(stateDir(projectDir), 'keys.json');
 export const checkpointDir = (projectDir: string) => join(stateDir(projectDir), 'state');
 
 export async function loadPlan(projectDir: string): Promise<Plan> {

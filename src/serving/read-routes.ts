@@ -58,6 +58,13 @@ export function readRoutes(plan: Plan, processor: OnlineProcessor, now: () => nu
   return async (app: FastifyInstance) => {
     app.get<{ Params: { view: string; key: string }; Querystring: { at?: string; consistent?: string } }>(
       '/v1/views/:view/:key',
+      {
+        schema: {
+          description:
+            'One feature vector of a one-entity view; at = epoch ms or ISO-8601 (default now); consistent=true waits for everything acknowledged',
+          tags: ['features'],
+        },
+      },
       async (request, reply) => {
         const { view, key } = request.params;
         const viewPlan = plan.views[view];
@@ -78,56 +85,66 @@ export function readRoutes(plan: Plan, processor: OnlineProcessor, now: () => nu
       },
     );
 
-    app.post<{ Params: { view: string } }>('/v1/views/:view/batch', async (request, reply) => {
-      const { view } = request.params;
-      const viewPlan = plan.views[view];
-      if (!viewPlan) return unknownView(reply, plan, view);
-      let body: { rows?: unknown; consistent?: unknown };
-      try {
-        body = JSON.parse(
-          typeof request.body === 'string' ? request.body : JSON.stringify(request.body ?? null),
-        );
-      } catch (error) {
-        return reply.code(400).send({ error: `the body is not JSON: ${(error as Error).message}` });
-      }
-      if (!body || !Array.isArray(body.rows))
-        return reply.code(400).send({
-          error:
-            'the body must be { "rows": [ { "keys": { … }, "at": …, "request": { … } } ], "consistent": false }',
-        });
-      try {
-        const time = now();
-        const rows = body.rows.map((row: unknown, i) => {
-          const r = (row ?? {}) as { keys?: Record<string, unknown>; at?: unknown; request?: unknown };
-          const keys: Record<string, string> = {};
-          for (const entity of viewPlan.entities) {
-            const key = keyString(r.keys?.[entity]);
-            if (key === null)
-              throw new BadRequest(
-                `rows[${i}]: keys.${entity} is missing (the view's entities: ${viewPlan.entities.join(', ')})`,
-              );
-            keys[entity] = key;
-          }
-          let at: number;
-          try {
-            at = parseAt(r.at, time);
-          } catch (error) {
-            throw new BadRequest(`rows[${i}]: ${(error as Error).message}`);
-          }
-          if (
-            r.request !== undefined &&
-            (typeof r.request !== 'object' || r.request === null || Array.isArray(r.request))
-          )
-            throw new BadRequest(`rows[${i}]: request must be an object of the view's request inputs`);
-          return { keys, at, request: r.request as Record<string, unknown> | undefined };
-        });
-        if (body.consistent === true) await processor.catchUp();
-        return { vectors: rows.map((r) => answer(view, r.keys, r.at, r.request)) };
-      } catch (error) {
-        const refused = refusal(reply, error);
-        if (refused) return refused;
-        throw error;
-      }
-    });
+    app.post<{ Params: { view: string } }>(
+      '/v1/views/:view/batch',
+      {
+        schema: {
+          description:
+            'Vectors for many rows: { rows: [ { keys, at, request } ], consistent } → { vectors } in row order',
+          tags: ['features'],
+        },
+      },
+      async (request, reply) => {
+        const { view } = request.params;
+        const viewPlan = plan.views[view];
+        if (!viewPlan) return unknownView(reply, plan, view);
+        let body: { rows?: unknown; consistent?: unknown };
+        try {
+          body = JSON.parse(
+            typeof request.body === 'string' ? request.body : JSON.stringify(request.body ?? null),
+          );
+        } catch (error) {
+          return reply.code(400).send({ error: `the body is not JSON: ${(error as Error).message}` });
+        }
+        if (!body || !Array.isArray(body.rows))
+          return reply.code(400).send({
+            error:
+              'the body must be { "rows": [ { "keys": { … }, "at": …, "request": { … } } ], "consistent": false }',
+          });
+        try {
+          const time = now();
+          const rows = body.rows.map((row: unknown, i) => {
+            const r = (row ?? {}) as { keys?: Record<string, unknown>; at?: unknown; request?: unknown };
+            const keys: Record<string, string> = {};
+            for (const entity of viewPlan.entities) {
+              const key = keyString(r.keys?.[entity]);
+              if (key === null)
+                throw new BadRequest(
+                  `rows[${i}]: keys.${entity} is missing (the view's entities: ${viewPlan.entities.join(', ')})`,
+                );
+              keys[entity] = key;
+            }
+            let at: number;
+            try {
+              at = parseAt(r.at, time);
+            } catch (error) {
+              throw new BadRequest(`rows[${i}]: ${(error as Error).message}`);
+            }
+            if (
+              r.request !== undefined &&
+              (typeof r.request !== 'object' || r.request === null || Array.isArray(r.request))
+            )
+              throw new BadRequest(`rows[${i}]: request must be an object of the view's request inputs`);
+            return { keys, at, request: r.request as Record<string, unknown> | undefined };
+          });
+          if (body.consistent === true) await processor.catchUp();
+          return { vectors: rows.map((r) => answer(view, r.keys, r.at, r.request)) };
+        } catch (error) {
+          const refused = refusal(reply, error);
+          if (refused) return refused;
+          throw error;
+        }
+      },
+    );
   };
 }

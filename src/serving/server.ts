@@ -5,6 +5,8 @@
  * dead letters), 413 over the size limit, 429 with Retry-After when too much is waiting for the disk, 503 when
  * the log cannot write. Logs carry the route template, never a payload or a key.
  */
+
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { UNKNOWN_STREAM } from '../contracts/dead-letters.js';
 import type { SchemaRegistry } from '../contracts/registry.js';
@@ -13,6 +15,8 @@ import type { OnlineProcessor } from '../engine/online/processor.js';
 import type { IngestItem, IngestResult, Intake } from '../ingest/intake.js';
 import type { EmbeddedLog } from '../log/embedded/embedded-log.js';
 import { LogError } from '../log/log.js';
+import { ServerMetrics } from '../monitor/metrics.js';
+import { type ApiKeys, allows } from './api-keys.js';
 import { IdempotencyStore } from './idempotency.js';
 import { readRoutes } from './read-routes.js';
 import { schemaRegistryRoutes } from './schema-registry-api.js';
@@ -30,6 +34,8 @@ export interface ServerOptions {
   readonly registry?: SchemaRegistry;
   /** The online processor: feature reads are served when given, and it is told of every acknowledged event. */
   readonly processor?: OnlineProcessor;
+  /** API keys: when any is configured, every route but health and /docs needs a key with the right scope. */
+  readonly apiKeys?: ApiKeys;
   /** pino options, or false (default) for no request logs. */
   readonly logger?: boolean | object;
 }
@@ -108,75 +114,144 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return storageError(reply, error) ?? reply.code(500).send({ error: 'internal error' });
   });
 
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Tributary',
+        version: '1',
+        description:
+          'Ingest events, read feature vectors, inspect dead letters (docs/ingest.md, docs/serving.md)',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  const metrics = new ServerMetrics(options.processor);
+  const apiKeys = options.apiKeys?.configured ? options.apiKeys : null;
+  if (apiKeys) {
+    app.addHook('onRequest', async (request, reply) => {
+      const needed = scopeOf(request.routeOptions.url, request.params as Record<string, string>);
+      if (needed === null) return;
+      const header = request.headers.authorization ?? '';
+      const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+      const key = token ? apiKeys.find(token) : null;
+      if (!key)
+        return reply
+          .code(401)
+          .header('WWW-Authenticate', 'Bearer')
+          .send({ error: token ? 'unknown API key' : 'send an API key: Authorization: Bearer <key>' });
+      if (!allows(key, needed))
+        return reply.code(403).send({ error: `the key \`${key.name}\` lacks the scope \`${needed}\`` });
+    });
+  }
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (route?.startsWith('/v1/views/')) metrics.readLatency.observe({ route }, reply.elapsedTime / 1000);
+  });
+
   if (options.registry)
     await app.register(schemaRegistryRoutes(options.registry), { prefix: '/schema-registry' });
 
-  app.get('/healthz', async () => ({ ok: true }));
-  app.get('/readyz', async (_request, reply) => {
-    const status = options.processor?.status();
-    if (status?.rebuilding)
-      return reply
-        .code(503)
-        .send({ ready: false, rebuilding: true, behind: status.behind, plan: status.planHash });
-    return { ready: true, ...(status ? { behind: status.behind, plan: status.planHash } : {}) };
-  });
+  app.get('/docs', { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    '/metrics',
+    { schema: { description: 'Prometheus exposition', tags: ['operations'] } },
+    async (_request, reply) =>
+      reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  app.get(
+    '/healthz',
+    { schema: { description: 'Liveness', tags: ['operations'], security: [] } },
+    async () => ({ ok: true }),
+  );
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        description: 'Readiness: 503 while the online state is rebuilt from the log',
+        tags: ['operations'],
+        security: [],
+      },
+    },
+    async (_request, reply) => {
+      const status = options.processor?.status();
+      if (status?.rebuilding)
+        return reply
+          .code(503)
+          .send({ ready: false, rebuilding: true, behind: status.behind, plan: status.planHash });
+      return { ready: true, ...(status ? { behind: status.behind, plan: status.planHash } : {}) };
+    },
+  );
   if (options.processor) await app.register(readRoutes(plan, options.processor, now));
 
-  app.post<{ Params: { stream: string } }>('/v1/streams/:stream/events', async (request, reply) => {
-    const { stream } = request.params;
-    const body =
-      typeof request.body === 'string'
-        ? request.body
-        : request.body === undefined
-          ? ''
-          : JSON.stringify(request.body);
-    const ndjson = String(request.headers['content-type'] ?? '').startsWith('application/x-ndjson');
-    const { items, lines } = ndjson ? ndjsonItems(body) : { items: [{ text: body }], lines: [1] };
-    if (pending + items.length > maxPending) {
-      return reply
-        .code(429)
-        .header('Retry-After', '1')
-        .send({ error: 'too many events waiting to be written; retry shortly' });
-    }
-    const ingest = async (): Promise<{ status: number; body: unknown }> => {
-      pending += items.length;
-      try {
-        const result: IngestResult = await intake.ingest(stream, items, { lines });
-        if (result.accepted) options.processor?.notify();
-        if (result.unknownStream) {
+  app.post<{ Params: { stream: string } }>(
+    '/v1/streams/:stream/events',
+    {
+      schema: {
+        description:
+          'Ingest one JSON event, or NDJSON: 200 with accepted, duplicates and rejected (with reasons)',
+        tags: ['ingest'],
+      },
+    },
+    async (request, reply) => {
+      const { stream } = request.params;
+      const body =
+        typeof request.body === 'string'
+          ? request.body
+          : request.body === undefined
+            ? ''
+            : JSON.stringify(request.body);
+      const ndjson = String(request.headers['content-type'] ?? '').startsWith('application/x-ndjson');
+      const { items, lines } = ndjson ? ndjsonItems(body) : { items: [{ text: body }], lines: [1] };
+      if (pending + items.length > maxPending) {
+        return reply
+          .code(429)
+          .header('Retry-After', '1')
+          .send({ error: 'too many events waiting to be written; retry shortly' });
+      }
+      const ingest = async (): Promise<{ status: number; body: unknown }> => {
+        pending += items.length;
+        try {
+          const result: IngestResult = await intake.ingest(stream, items, { lines });
+          if (result.accepted) options.processor?.notify();
+          metrics.eventsAccepted.inc({ stream }, result.accepted);
+          if (result.duplicates) metrics.eventsDuplicate.inc({ stream }, result.duplicates);
+          for (const r of result.rejected) metrics.eventsRejected.inc({ stream, reason: r.reason });
+          if (result.unknownStream) {
+            return {
+              status: 404,
+              body: {
+                error: `unknown stream \`${stream}\``,
+                streams: Object.keys(plan.streams),
+                tables: Object.keys(plan.tables),
+                deadLettered: items.length,
+              },
+            };
+          }
           return {
-            status: 404,
-            body: {
-              error: `unknown stream \`${stream}\``,
-              streams: Object.keys(plan.streams),
-              tables: Object.keys(plan.tables),
-              deadLettered: items.length,
-            },
+            status: 200,
+            body: { accepted: result.accepted, duplicates: result.duplicates, rejected: result.rejected },
           };
+        } finally {
+          pending -= items.length;
         }
-        return {
-          status: 200,
-          body: { accepted: result.accepted, duplicates: result.duplicates, rejected: result.rejected },
-        };
-      } finally {
-        pending -= items.length;
-      }
-    };
-    try {
-      const key = request.headers['idempotency-key'];
-      if (typeof key === 'string' && key) {
-        const answer = await idempotency.run(`${stream}\u0000${key}`, now(), ingest);
-        if (answer.replayed) reply.header('Idempotent-Replayed', 'true');
+      };
+      try {
+        const key = request.headers['idempotency-key'];
+        if (typeof key === 'string' && key) {
+          const answer = await idempotency.run(`${stream}\u0000${key}`, now(), ingest);
+          if (answer.replayed) reply.header('Idempotent-Replayed', 'true');
+          return reply.code(answer.status).send(answer.body);
+        }
+        const answer = await ingest();
         return reply.code(answer.status).send(answer.body);
+      } catch (error) {
+        const refused = storageError(reply, error);
+        if (refused) return refused;
+        throw error;
       }
-      const answer = await ingest();
-      return reply.code(answer.status).send(answer.body);
-    } catch (error) {
-      const refused = storageError(reply, error);
-      if (refused) return refused;
-      throw error;
-    }
-  });
+    },
+  );
 
   const knownDeadLetterStream = (stream: string) =>
     stream === UNKNOWN_STREAM || stream in plan.streams || stream in plan.tables;
@@ -234,4 +309,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   );
 
   return app;
+}
+
+/** The scope a route needs (null: open to all), from its template and parameters. */
+function scopeOf(route: string | undefined, params: Readonly<Record<string, string>>): string | null {
+  if (route === undefined || route === '/healthz' || route === '/readyz' || route === '/docs') return null;
+  if (route === '/v1/streams/:stream/events') return `ingest:${params.stream}`;
+  if (route.startsWith('/v1/views/:view/')) return `read:${params.view}`;
+  return 'admin';
 }

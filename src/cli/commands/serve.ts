@@ -1,14 +1,16 @@
 /**
- * `tributary serve`: the HTTP server over the project's embedded log. API keys are not configurable yet, so the
- * server starts only with `--insecure-dev`, and says so. SIGINT/SIGTERM drain requests and close the log.
+ * `tributary serve`: the HTTP server over the project's embedded log and online state. With API keys configured
+ * (`tributary keys add`) every request needs one; without, it starts only with `--insecure-dev`, and says so.
+ * SIGINT/SIGTERM drain requests, write a checkpoint and close the log.
  */
 import { SchemaRegistry } from '../../contracts/registry.js';
 import { OnlineProcessor } from '../../engine/online/processor.js';
+import { ApiKeys } from '../../serving/api-keys.js';
 import { buildServer } from '../../serving/server.js';
 import { CheckpointStore } from '../../state/checkpoint-store.js';
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
-import { checkpointDir, openProject, registryPath } from '../runtime.js';
+import { checkpointDir, keysPath, openProject, registryPath } from '../runtime.js';
 
 const CHECKPOINT_EVERY_MS = 60_000;
 
@@ -16,9 +18,10 @@ export async function runServe(
   options: { project: string; port: number; host: string; insecureDev: boolean },
   out: Output,
 ): Promise<void> {
-  if (!options.insecureDev) {
+  const apiKeys = ApiKeys.open(keysPath(options.project));
+  if (!apiKeys.configured && !options.insecureDev) {
     throw new CliError(
-      'no API keys are configured, so the server would accept anyone: start it with --insecure-dev on a trusted machine only (API keys with scopes are planned)',
+      'no API keys are configured, so the server would accept anyone: create one with `tributary keys add <name> --scope admin`, or start with --insecure-dev on a trusted machine only',
     );
   }
   const project = await openProject(options.project);
@@ -52,6 +55,7 @@ export async function runServe(
     intake: project.intake,
     registry,
     processor,
+    apiKeys,
     logger: { level: 'info' },
   });
   processor.start();
@@ -63,9 +67,12 @@ export async function runServe(
   const checkpoints = setInterval(() => void processor.checkpoint().catch(() => {}), CHECKPOINT_EVERY_MS);
   checkpoints.unref();
   await app.listen({ port: options.port, host: options.host });
-  out.step(
-    `WARNING: --insecure-dev: no authentication. Listening on http://${options.host}:${options.port} (plan ${project.plan.hash})`,
-  );
+  const where = `http://${options.host}:${options.port} (plan ${project.plan.hash})`;
+  if (apiKeys.configured) {
+    if (options.insecureDev)
+      out.step('--insecure-dev is ignored: API keys are configured, so every request needs one');
+    out.step(`Listening on ${where}; ${apiKeys.keys.length} API key(s) configured`);
+  } else out.step(`WARNING: --insecure-dev: no authentication. Listening on ${where}`);
   await new Promise<void>((resolve) => {
     const stop = async () => {
       out.step('stopping: draining requests, writing a checkpoint, closing the log…');

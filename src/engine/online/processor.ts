@@ -40,8 +40,6 @@ export interface ProcessorOptions {
   readonly log: Log;
   readonly checkpoints?: CheckpointStore;
   readonly now?: () => number;
-  /** Called for each applied record with the time from its acknowledgement to its application (ms). */
-  readonly onApplied?: (stream: string, freshnessMs: number) => void;
 }
 
 const READ_BATCH = 5_000;
@@ -63,6 +61,8 @@ export class OnlineProcessor {
   private restoredFrom: 'checkpoint' | 'log' = 'log';
   private lastCheckpointAt: number | null = null;
   private failure: unknown = null;
+  /** Called for each applied record with the time from its acknowledgement to its application (ms). */
+  onApplied: ((stream: string, freshnessMs: number) => void) | null;
 
   private constructor(private readonly options: ProcessorOptions) {
     this.plan = options.plan;
@@ -78,6 +78,7 @@ export class OnlineProcessor {
       ...streams.map((name) => ({ name, table: false })),
     ];
     this.rebuilding = true;
+    this.onApplied = null;
   }
 
   /** Opens the processor: its checkpoint when it is of this plan, then everything the log holds after it. */
@@ -150,7 +151,7 @@ export class OnlineProcessor {
               if (!(stored.t <= (this.watermarks.get(source.name) ?? Number.NEGATIVE_INFINITY)))
                 this.watermarks.set(source.name, stored.t);
             }
-            this.options.onApplied?.(source.name, now - record.arrivalTime);
+            this.onApplied?.(source.name, now - record.arrivalTime);
           }
           offset = records[records.length - 1]!.offset + 1;
           positions[p] = offset;
