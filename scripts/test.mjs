@@ -25,7 +25,9 @@ let skipped = 0;
 try {
   const results = JSON.parse(readFileSync(resultFile, 'utf8'));
   passed = results.numPassedTests;
-  failed = results.numFailedTests + (results.numFailedTestSuites ?? 0);
+  // A failing test also fails its describe block and file: count suites only when they broke with no test failing
+  // (an import error, a crash in a hook).
+  failed = results.numFailedTests || (results.numFailedTestSuites ?? 0);
   skipped = results.numPendingTests + results.numTodoTests;
 } catch {
   failed = Math.max(1, failed); // no report: the run itself broke

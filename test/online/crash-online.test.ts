@@ -76,15 +76,25 @@ describe('online state survives SIGKILL', () => {
     for (let trial = 0; trial < TRIALS; trial++) {
       // Ingest and read until a random kill.
       let server = await start(logDir, stateDir);
-      const killAt = Date.now() + 50 + Math.random() * 400;
-      const killer = setTimeout(() => server.child.kill('SIGKILL'), killAt - Date.now());
+      // The kill comes at a random moment after the first acknowledgement, so that every trial has some.
+      let killed = false;
+      let killer: NodeJS.Timeout | undefined;
       const traffic = async () => {
-        while (Date.now() < killAt) {
-          await fetch(`${server.base}/v1/streams/payments/events`, {
+        while (!killed) {
+          const ack = await fetch(`${server.base}/v1/streams/payments/events`, {
             method: 'POST',
             headers: { 'content-type': 'application/x-ndjson' },
             body: batch(),
           }).catch(() => null);
+          if (ack?.ok && !killer)
+            killer = setTimeout(() => {
+              killed = true;
+              server.child.kill('SIGKILL');
+            }, Math.random() * 400);
+          if (!ack) {
+            killed = true; // the server is gone (or unreachable): make sure it is
+            server.child.kill('SIGKILL');
+          }
           await fetch(`${server.base}/v1/views/risk/c${trial % CUSTOMERS}`).catch(() => null);
         }
       };

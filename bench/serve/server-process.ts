@@ -1,0 +1,34 @@
+/**
+ * The serve benchmark's server, in its own process: opens the benchmark's log, builds the online state from it
+ * (timed: log → state), then serves over HTTP. Prints one JSON line when ready: port, apply time, RSS.
+ */
+import type { AddressInfo } from 'node:net';
+import { compileYaml } from '../../src/definitions/yaml.js';
+import { OnlineProcessor } from '../../src/engine/online/processor.js';
+import { Intake } from '../../src/ingest/intake.js';
+import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
+import { buildServer } from '../../src/serving/server.js';
+import { FRAUD20_YAML } from '../fraud20.js';
+
+const compiled = compileYaml(FRAUD20_YAML);
+if (!compiled.ok) throw new Error('fraud20');
+const plan = compiled.plan;
+const log = await EmbeddedLog.open(process.argv[2]!);
+const processor = await OnlineProcessor.open({ plan, log });
+const begin = performance.now();
+await processor.catchUp();
+const applySeconds = (performance.now() - begin) / 1000;
+const applied = processor.status().applied;
+global.gc?.();
+const rss = process.memoryUsage().rss;
+processor.start(1);
+const app = await buildServer({
+  plan,
+  log,
+  intake: await Intake.open(plan, log, { dedupeHorizonMs: 0 }),
+  processor,
+});
+await app.listen({ port: 0, host: '127.0.0.1' });
+process.stdout.write(
+  `${JSON.stringify({ port: (app.server.address() as AddressInfo).port, applySeconds, applied, rss })}\n`,
+);
