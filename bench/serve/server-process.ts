@@ -21,7 +21,7 @@ const applySeconds = (performance.now() - begin) / 1000;
 const applied = processor.status().applied;
 global.gc?.();
 const rss = process.memoryUsage().rss;
-processor.start(1);
+processor.start();
 const app = await buildServer({
   plan,
   log,

@@ -53,6 +53,7 @@ export class OnlineProcessor {
   private readonly sources: { name: string; table: boolean }[];
   private readonly positions = new Map<string, number[]>();
   private readonly watermarks = new Map<string, number>();
+  private readonly viewStreams = new Map<string, readonly string[]>();
   private chain: Promise<unknown> = Promise.resolve();
   private pendingRun: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -186,14 +187,20 @@ export class OnlineProcessor {
   /** The greatest event time applied among the streams a view reads (-Infinity when none). */
   watermark(view: string): number {
     let w = Number.NEGATIVE_INFINITY;
-    for (const stream of this.streamsOf(view)) w = Math.max(w, this.watermarks.get(stream) ?? w);
+    const streams = this.streamsOf(view);
+    for (let i = 0; i < streams.length; i++) w = Math.max(w, this.watermarks.get(streams[i]!) ?? w);
     return w;
   }
 
-  streamsOf(view: string): string[] {
-    const plan = this.plan.views[view];
-    if (!plan) return [];
-    return [...new Set(plan.features.map((f) => this.plan.features[f.group]!.stream))];
+  /** The streams a view reads (computed once per view: reads ask on every request). */
+  streamsOf(view: string): readonly string[] {
+    let streams = this.viewStreams.get(view);
+    if (!streams) {
+      const plan = this.plan.views[view];
+      streams = plan ? [...new Set(plan.features.map((f) => this.plan.features[f.group]!.stream))] : [];
+      this.viewStreams.set(view, streams);
+    }
+    return streams;
   }
 
   /**
