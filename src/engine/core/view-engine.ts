@@ -14,6 +14,8 @@ interface FeatureSource {
   readonly name: string;
   readonly group: FeatureGroupEngine;
   readonly index: number;
+  /** Index of the group in groupsUsed. */
+  groupIndex: number;
 }
 
 type Derivation = (context: Record<string, unknown>) => unknown;
@@ -21,6 +23,7 @@ type Derivation = (context: Record<string, unknown>) => unknown;
 export class ViewEngine {
   private readonly sources: FeatureSource[];
   private readonly groupsUsed: FeatureGroupEngine[];
+  private readonly groupValues: unknown[][];
   private readonly derivations: { name: string; inputs: readonly string[]; evaluate: Derivation }[];
   /** Derived values that came out null because of a NaN, an infinity or an error (semantics.md's metric). */
   readonly stats = { derivedNulls: 0 };
@@ -36,9 +39,11 @@ export class ViewEngine {
       const index = group.names.indexOf(f.aggregation);
       const agg = group.group.aggregations[index]!;
       variables[f.name] = featureValueType(agg, fieldTypesOf(plan, group.group));
-      return { name: f.name, group, index };
+      return { name: f.name, group, index, groupIndex: -1 };
     });
     this.groupsUsed = [...new Set(this.sources.map((s) => s.group))];
+    for (const source of this.sources) source.groupIndex = this.groupsUsed.indexOf(source.group);
+    this.groupValues = this.groupsUsed.map((g) => new Array(g.names.length));
     if (Object.keys(view.request).length) variables.request = { fields: { ...view.request } };
     this.derivations = view.derived.map((d) => {
       if (d.expression.kind === 'function') {
@@ -57,18 +62,22 @@ export class ViewEngine {
     t: number,
     request: Readonly<Record<string, unknown>> = {},
   ): Vector {
-    const vector: Vector = {};
-    const groupValues = new Map<FeatureGroupEngine, unknown[]>();
-    for (const group of this.groupsUsed) {
-      const values: unknown[] = new Array(group.names.length);
+    // Group values land in arrays kept for reuse; the vector is the only object made per read.
+    const groups = this.groupsUsed;
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g]!;
       const key = keys[group.group.entity];
       if (key === undefined)
         throw new Error(`no key given for entity \`${group.group.entity}\` of view \`${this.view.name}\``);
-      group.read(key, t, values);
-      groupValues.set(group, values);
+      group.read(key, t, this.groupValues[g]!);
     }
-    for (const source of this.sources) vector[source.name] = groupValues.get(source.group)![source.index];
-    this.derive(vector, request);
+    const vector: Vector = {};
+    const sources = this.sources;
+    for (let i = 0; i < sources.length; i++) {
+      const source = sources[i]!;
+      vector[source.name] = this.groupValues[source.groupIndex]![source.index];
+    }
+    if (this.derivations.length) this.derive(vector, request);
     return vector;
   }
 
