@@ -22,6 +22,8 @@ export interface IngestResult {
   readonly rejected: { readonly line: number; readonly reason: RejectionReason; readonly detail: string }[];
   /** True when the stream is not defined: everything went to the project-wide dead letters. */
   readonly unknownStream: boolean;
+  /** Per partition, the offset after the last accepted event (what a reader must reach to see them all). */
+  readonly durableEnds?: ReadonlyMap<number, number>;
 }
 
 export interface IngestOptions {
@@ -214,11 +216,14 @@ export class Intake {
         ),
       });
     });
+    const durableEnds = new Map<number, number>();
     try {
-      await Promise.all([
+      const [appended] = await Promise.all([
         records.length ? this.log.append(stream, records) : null,
         deadLetter ? this.deadLetters.add(stream, letters) : null,
       ]);
+      for (const r of appended ?? [])
+        durableEnds.set(r.partition, Math.max(durableEnds.get(r.partition) ?? 0, r.offset + 1));
     } catch (error) {
       // Not stored: these ids have not arrived, so a retry must not count as a duplicate.
       for (const id of acceptedIds) dedupe?.forget(id);
@@ -237,6 +242,7 @@ export class Intake {
         detail: l.rejection.detail,
       })),
       unknownStream: false,
+      durableEnds,
     };
   }
 

@@ -62,8 +62,13 @@ export class OnlineProcessor {
   private restoredFrom: 'checkpoint' | 'log' = 'log';
   private lastCheckpointAt: number | null = null;
   private failure: unknown = null;
-  /** Called for each applied record with the time from its acknowledgement to its application (ms). */
+  /**
+   * Called with the time from an acknowledgement to the application of what it acknowledged (ms): freshness.
+   * Acknowledgements are announced by `acknowledged`.
+   */
   onApplied: ((stream: string, freshnessMs: number) => void) | null;
+  /** Per `stream/partition`: acknowledged ends not applied yet, in order, with their acknowledgement times. */
+  private readonly acks = new Map<string, { end: number; at: number }[]>();
 
   private constructor(private readonly options: ProcessorOptions) {
     this.plan = options.plan;
@@ -126,6 +131,35 @@ export class OnlineProcessor {
     void this.catchUp().catch(() => {});
   }
 
+  /**
+   * Records of `stream` up to these ends (per partition) were acknowledged now: when they are applied, the delay is
+   * reported to onApplied (0 when they already were).
+   */
+  acknowledged(stream: string, ends: ReadonlyMap<number, number>): void {
+    if (!this.onApplied) return;
+    const at = this.now();
+    const positions = this.positions.get(stream);
+    for (const [partition, end] of ends) {
+      if ((positions?.[partition] ?? 0) >= end) this.onApplied(stream, 0);
+      else {
+        const key = `${stream}/${partition}`;
+        let queue = this.acks.get(key);
+        if (!queue) this.acks.set(key, (queue = []));
+        queue.push({ end, at });
+      }
+    }
+  }
+
+  /** Reports the acknowledgements that the position `offset` of a partition now covers. */
+  private settle(stream: string, partition: number, offset: number): void {
+    const queue = this.acks.get(`${stream}/${partition}`);
+    if (!queue?.length || !this.onApplied) return;
+    const now = this.now();
+    let done = 0;
+    while (done < queue.length && queue[done]!.end <= offset) this.onApplied(stream, now - queue[done++]!.at);
+    if (done) queue.splice(0, done);
+  }
+
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -143,7 +177,6 @@ export class OnlineProcessor {
         while (offset < end) {
           const records = await this.log.read(source.name, p, offset, Math.min(READ_BATCH, end - offset));
           if (!records.length) break;
-          const now = this.now();
           for (const record of records) {
             const stored = JSON.parse(Buffer.from(record.value).toString('utf8')) as StoredEvent;
             if (source.table) this.core.addTableRow(source.name, stored.t, record.sequence, stored.f);
@@ -152,10 +185,10 @@ export class OnlineProcessor {
               if (!(stored.t <= (this.watermarks.get(source.name) ?? Number.NEGATIVE_INFINITY)))
                 this.watermarks.set(source.name, stored.t);
             }
-            this.onApplied?.(source.name, now - record.arrivalTime);
           }
           offset = records[records.length - 1]!.offset + 1;
           positions[p] = offset;
+          this.settle(source.name, p, offset);
           this.applied += records.length;
         }
       }
