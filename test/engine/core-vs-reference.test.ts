@@ -10,9 +10,17 @@ import type { AggregationFn, Plan } from '../../src/definitions/plan.js';
 import type { ProjectSource } from '../../src/definitions/source.js';
 import { Core } from '../../src/engine/core/core.js';
 import { Deduplicator } from '../../src/engine/core/dedupe.js';
-import { BASE, eventArb, projectArb, STEP, tableRowArb } from '../reference/arbitraries.js';
+import {
+  BASE,
+  eventArb,
+  merchantRows,
+  paymentArrivals,
+  projectArb,
+  STEP,
+  tableRowArb,
+} from '../reference/arbitraries.js';
 import { disagreement } from '../reference/compare.js';
-import { type ReferenceEvent, type ReferenceTableRow, referenceVector } from '../reference/reference.js';
+import { referenceVector } from '../reference/reference.js';
 
 const RUNS = Number(process.env.TRIBUTARY_PROPERTY_RUNS ?? 10_000);
 const caseArb = fc.record({
@@ -72,30 +80,11 @@ type Case = typeof caseArb extends fc.Arbitrary<infer C> ? C : never;
 function checkCase({ project, events, rows, reads }: Case): void {
   const plan = compile(project);
   const core = new Core(plan);
-  const tableRows: ReferenceTableRow[] = rows.map((r, i) => ({
-    table: 'merchants',
-    seq: i,
-    validFrom: BASE + r.tick * STEP,
-    row: { merchantId: r.merchant, category: r.category, updatedAt: BASE + r.tick * STEP },
-  }));
+  const tableRows = merchantRows(rows);
+
   for (const r of tableRows) core.addTableRow(r.table, r.validFrom, r.seq, r.row);
-  // Arrival order is the array order; a duplicate re-uses an earlier id with different content.
-  const arrivals: ReferenceEvent[] = events.map((e, i) => ({
-    stream: 'payments',
-    seq: i,
-    time: BASE + e.tick * STEP,
-    fields: {
-      paymentId: e.duplicateOf !== null && i > 0 ? `p${e.duplicateOf % i}` : `p${i}`,
-      customerId: e.customer,
-      merchantId: e.merchant,
-      ts: BASE + e.tick * STEP,
-      amount: e.amount,
-      lat: e.lat,
-      lon: e.lon,
-      channel: e.channel,
-      device: e.device,
-    },
-  }));
+  const arrivals = paymentArrivals(events);
+
   const dedupe = new Deduplicator();
   const orderedReads = [...reads].sort(
     (a, b) => (a.after % (arrivals.length + 1)) - (b.after % (arrivals.length + 1)),

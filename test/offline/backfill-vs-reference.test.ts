@@ -14,7 +14,15 @@ import type { ProjectSource } from '../../src/definitions/source.js';
 import { backfill } from '../../src/engine/offline/backfill.js';
 import { Intake } from '../../src/ingest/intake.js';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
-import { BASE, eventArb, projectArb, STEP, tableRowArb } from '../reference/arbitraries.js';
+import {
+  BASE,
+  eventArb,
+  merchantRows,
+  paymentArrivals,
+  projectArb,
+  STEP,
+  tableRowArb,
+} from '../reference/arbitraries.js';
 import { disagreement } from '../reference/compare.js';
 import { type ReferenceEvent, type ReferenceTableRow, referenceVector } from '../reference/reference.js';
 import { type Format, readTrainingSet, typedLike, writeRows } from './training-files.js';
@@ -46,34 +54,6 @@ function compile(project: ProjectSource): Plan {
   const result = compileDefinitions(project);
   if (!result.ok) throw new Error(JSON.stringify(result.problems, null, 2));
   return result.plan;
-}
-
-function arrivalsOf(events: Case['events']): ReferenceEvent[] {
-  return events.map((e, i) => ({
-    stream: 'payments',
-    seq: i,
-    time: BASE + e.tick * STEP,
-    fields: {
-      paymentId: e.duplicateOf !== null && i > 0 ? `p${e.duplicateOf % i}` : `p${i}`,
-      customerId: e.customer,
-      merchantId: e.merchant,
-      ts: BASE + e.tick * STEP,
-      amount: e.amount,
-      lat: e.lat,
-      lon: e.lon,
-      channel: e.channel,
-      device: e.device,
-    },
-  }));
-}
-
-function tableRowsOf(rows: Case['rows']): ReferenceTableRow[] {
-  return rows.map((r, i) => ({
-    table: 'merchants',
-    seq: i,
-    validFrom: BASE + r.tick * STEP,
-    row: { merchantId: r.merchant, category: r.category, updatedAt: BASE + r.tick * STEP },
-  }));
 }
 
 /** Compares each output row with the reference over the events `visible(t)` returns. */
@@ -126,8 +106,8 @@ describe('backfill agrees with the reference implementation of semantics.md', ()
       fc.asyncProperty(caseArb, async (c) => {
         counter++;
         const plan = compile(c.project);
-        const arrivals = arrivalsOf(c.events);
-        const tables = tableRowsOf(c.rows);
+        const arrivals = paymentArrivals(c.events);
+        const tables = merchantRows(c.rows);
         const events = join(dir, `events-${counter}.ndjson`);
         const merchants = join(dir, `merchants-${counter}.ndjson`);
         await writeRows(
@@ -160,8 +140,8 @@ describe('backfill agrees with the reference implementation of semantics.md', ()
       fc.asyncProperty(caseArb, async (c) => {
         counter++;
         const plan = compile(c.project);
-        const arrivals = arrivalsOf(c.events);
-        const tables = tableRowsOf(c.rows);
+        const arrivals = paymentArrivals(c.events);
+        const tables = merchantRows(c.rows);
         // Event i arrives at BASE + i·STEP·2: late events (event time before arrival) are common, and a few are early.
         const arrivalTime = (i: number) => BASE + i * STEP * 2;
         const logDir = join(dir, `log-${counter}`);

@@ -37,7 +37,7 @@ export async function writeRows(
     };
     writeFileSync(
       path,
-      [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n',
+      `${[columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n')}\n`,
     );
     return;
   }

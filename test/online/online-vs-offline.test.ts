@@ -20,9 +20,17 @@ import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
 import { buildServer } from '../../src/serving/server.js';
 import { CheckpointStore } from '../../src/state/checkpoint-store.js';
 import { readTrainingSet, writeRows } from '../offline/training-files.js';
-import { BASE, eventArb, projectArb, STEP, tableRowArb } from '../reference/arbitraries.js';
+import {
+  BASE,
+  eventArb,
+  merchantRows,
+  paymentFields,
+  projectArb,
+  STEP,
+  tableRowArb,
+} from '../reference/arbitraries.js';
 import { disagreement } from '../reference/compare.js';
-import { type ReferenceEvent, type ReferenceTableRow, referenceVector } from '../reference/reference.js';
+import { type ReferenceEvent, referenceVector } from '../reference/reference.js';
 
 const RUNS = Number(process.env.TRIBUTARY_ONLINE_RUNS ?? 25);
 const dir = mkdtempSync(join(tmpdir(), 'tributary-online-test-'));
@@ -77,12 +85,8 @@ describe('online agrees with offline and with the reference', () => {
         let processor = await OnlineProcessor.open({ plan, log, checkpoints, now: () => now });
         let app = await buildServer({ plan, log, intake, processor, now: () => now });
         try {
-          const tables: ReferenceTableRow[] = c.rows.map((r, i) => ({
-            table: 'merchants',
-            seq: i,
-            validFrom: BASE + r.tick * STEP,
-            row: { merchantId: r.merchant, category: r.category, updatedAt: BASE + r.tick * STEP },
-          }));
+          const tables = merchantRows(c.rows);
+
           await app.inject({
             method: 'POST',
             url: '/v1/streams/merchants/events',
@@ -94,24 +98,14 @@ describe('online agrees with offline and with the reference', () => {
           const restartAt = c.checkpointAfter % c.events.length;
           for (const [i, e] of c.events.entries()) {
             now = BASE + i * 1000;
-            const fields = {
-              paymentId: e.duplicateOf !== null && i > 0 ? `p${e.duplicateOf % i}` : `p${i}`,
-              customerId: e.customer,
-              merchantId: e.merchant,
-              ts: BASE + e.tick * STEP,
-              amount: e.amount,
-              lat: e.lat,
-              lon: e.lon,
-              channel: e.channel,
-              device: e.device,
-            };
+            const fields = paymentFields(e, i);
             const response = await app.inject({
               method: 'POST',
               url: '/v1/streams/payments/events',
               payload: fields,
             });
             expect(response.statusCode).toBe(200);
-            acknowledged.push({ stream: 'payments', seq: i, time: fields.ts, fields });
+            acknowledged.push({ stream: 'payments', seq: i, time: fields.ts as number, fields });
             if (i === restartAt) {
               // A restart: checkpoint, drop everything in memory, open again from the checkpoint.
               await processor.checkpoint();

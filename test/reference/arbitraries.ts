@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import type { AggregationSource, ProjectSource } from '../../src/definitions/source.js';
+import type { ReferenceEvent, ReferenceTableRow } from './reference.js';
 
 export const BASE = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 export const STEP = 500;
@@ -155,3 +156,41 @@ export const tableRowArb = fc.record({
   tick: fc.integer({ min: -10, max: 120 }),
   category: fc.constantFrom('food', 'test', 'travel'),
 });
+
+type GeneratedEvent = typeof eventArb extends fc.Arbitrary<infer E> ? E : never;
+type GeneratedRow = typeof tableRowArb extends fc.Arbitrary<infer R> ? R : never;
+
+/** The payment fields of the i-th generated event: a duplicate re-uses an earlier id with different content. */
+export function paymentFields(e: GeneratedEvent, i: number): Record<string, unknown> {
+  return {
+    paymentId: e.duplicateOf !== null && i > 0 ? `p${e.duplicateOf % i}` : `p${i}`,
+    customerId: e.customer,
+    merchantId: e.merchant,
+    ts: BASE + e.tick * STEP,
+    amount: e.amount,
+    lat: e.lat,
+    lon: e.lon,
+    channel: e.channel,
+    device: e.device,
+  };
+}
+
+/** Generated events as the reference sees them, arriving in array order. */
+export function paymentArrivals(events: readonly GeneratedEvent[]): ReferenceEvent[] {
+  return events.map((e, i) => ({
+    stream: 'payments',
+    seq: i,
+    time: BASE + e.tick * STEP,
+    fields: paymentFields(e, i),
+  }));
+}
+
+/** Generated merchant rows, valid from their tick. */
+export function merchantRows(rows: readonly GeneratedRow[]): ReferenceTableRow[] {
+  return rows.map((r, i) => ({
+    table: 'merchants',
+    seq: i,
+    validFrom: BASE + r.tick * STEP,
+    row: { merchantId: r.merchant, category: r.category, updatedAt: BASE + r.tick * STEP },
+  }));
+}

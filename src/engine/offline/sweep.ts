@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { AggregationFn, Plan } from '../../definitions/plan.js';
+import { AGGREGATION_FUNCTIONS, type AggregationFn, type Plan } from '../../definitions/plan.js';
 import type { FeatureGroupEngine } from '../core/group-engine.js';
 import { computeEntity, type Dictionaries, type EntityTask } from './entity-sweep.js';
 import { decodeCategorical, type StreamStage } from './stage-plan.js';
@@ -17,20 +17,10 @@ import type { SweepBatchResult, SweepWorkerSetup, TableRow } from './sweep-worke
 /** A training-set column: numbers (NaN = null) for numeric aggregations, values for the rest. */
 export type FeatureColumn = Float64Array | unknown[];
 
-const NUMERIC_FNS = new Set<AggregationFn>([
-  'count',
-  'sum',
-  'mean',
-  'min',
-  'max',
-  'stddev',
-  'variance',
-  'countDistinct',
-  'approxCountDistinct',
-  'approxQuantile',
-  'timeSinceLast',
-  'timeSinceFirst',
-]);
+/** Every aggregation but the recency ones (first/last and their K forms) gives a number (or null). */
+const NUMERIC_FNS = new Set<AggregationFn>(
+  AGGREGATION_FUNCTIONS.filter((fn) => !['first', 'last', 'firstK', 'lastK'].includes(fn)),
+);
 
 export function newFeatureColumn(fn: AggregationFn, rows: number): FeatureColumn {
   return NUMERIC_FNS.has(fn) ? new Float64Array(rows).fill(Number.NaN) : new Array(rows).fill(null);
