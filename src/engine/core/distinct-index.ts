@@ -12,11 +12,13 @@
 import { Fenwick } from './fenwick.js';
 
 const SCAN_LIMIT = 64;
+const EMPTY = new Int32Array(0);
 
 export class DistinctIndex {
-  private prevSame = new Int32Array(16);
+  // Nothing is allocated until a read needs the index: most entities' windows are short enough to scan.
+  private prevSame = EMPTY;
   private readonly lastPosition = new Map<number, number>();
-  private readonly flags = new Fenwick(16);
+  private readonly flags = new Fenwick(0);
   /** Positions [0, linked) are in the index. */
   private linked = 0;
 

@@ -1,9 +1,12 @@
 /** A Fenwick (binary indexed) tree of counts over positions 0..n-1: point add and prefix sum in O(log n). */
+/** The tree of a zero-capacity Fenwick, shared: nothing is ever added to it. */
+const EMPTY_TREE = new Int32Array(1);
+
 export class Fenwick {
   private tree: Int32Array;
 
   constructor(capacity = 16) {
-    this.tree = new Int32Array(capacity + 1);
+    this.tree = capacity === 0 ? EMPTY_TREE : new Int32Array(capacity + 1);
   }
 
   get capacity(): number {

@@ -13,9 +13,10 @@ import * as summary from './operators/numeric-summary.js';
 export const BLOCK_BITS = 5;
 export const BLOCK = 1 << BLOCK_BITS;
 const W = summary.WIDTH;
+const NO_NODES = new Float64Array(0);
 
 export class TileTree {
-  private nodes = new Float64Array(0);
+  private nodes = NO_NODES; // allocated by the first read that needs tiles
   private capacity = 0; // leaf slots, a power of two
   private validBlocks = 0; // blocks [0, validBlocks) and their ancestors are up to date
 
