@@ -42,6 +42,13 @@ export interface StoredEvent {
   readonly f: Record<string, unknown>;
 }
 
+/** An accepted event as read back from the log (decoded in place, without copying the bytes). */
+export function decodeStoredEvent(value: Uint8Array): StoredEvent {
+  return JSON.parse(
+    Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'),
+  ) as StoredEvent;
+}
+
 export interface IntakeOptions {
   /** The clock: arrival times come from it. */
   readonly now?: () => number;
@@ -107,7 +114,7 @@ export class Intake {
           for (const record of records) {
             offset = record.offset + 1;
             if (now - record.arrivalTime > (options.dedupeHorizonMs ?? DEFAULT_DEDUPE_HORIZON_MS)) continue;
-            const stored = JSON.parse(Buffer.from(record.value).toString('utf8')) as StoredEvent;
+            const stored = decodeStoredEvent(record.value);
             const id = stored.f[stream.idField];
             if (id !== undefined && id !== null) dedupe.accept(String(id), record.arrivalTime);
           }

@@ -9,7 +9,7 @@ import { BIGINT, VARCHAR } from '@duckdb/node-api';
 import { StreamContract } from '../../contracts/contract.js';
 import type { Plan } from '../../definitions/plan.js';
 import { readEventFile } from '../../ingest/files.js';
-import { type StoredEvent, tableAsStream } from '../../ingest/intake.js';
+import { decodeStoredEvent, tableAsStream } from '../../ingest/intake.js';
 import type { Log } from '../../log/log.js';
 import { Core, UnknownNameError } from '../core/core.js';
 import { fieldTypesOf } from '../core/layout.js';
@@ -106,7 +106,7 @@ async function loadTables(plan: Plan, view: string, history: History): Promise<T
           const records = await history.log.read(table, p, offset, 10_000);
           if (!records.length) break;
           for (const record of records) {
-            const stored = JSON.parse(Buffer.from(record.value).toString('utf8')) as StoredEvent;
+            const stored = decodeStoredEvent(record.value);
             tableRows.push({ table, validFrom: stored.t, seq: record.sequence, row: stored.f });
           }
           offset = records[records.length - 1]!.offset + 1;

@@ -10,7 +10,7 @@ import { DOUBLE, VARCHAR } from '@duckdb/node-api';
 import { StreamContract, type ValidEvent } from '../../contracts/contract.js';
 import type { Plan, StreamPlan } from '../../definitions/plan.js';
 import { formatOf, type ItemBatch, readEventFile } from '../../ingest/files.js';
-import type { StoredEvent } from '../../ingest/intake.js';
+import { decodeStoredEvent } from '../../ingest/intake.js';
 import type { Log } from '../../log/log.js';
 import { parquetCheck } from './parquet-check.js';
 import { encodeCategorical, type StreamStage, stageColumnsSql } from './stage-plan.js';
@@ -98,7 +98,7 @@ export async function loadLogHistory(
           const records = await log.read(name, p, offset, Math.min(10_000, ends[p]! - offset));
           if (!records.length) break;
           for (const record of records) {
-            const stored = JSON.parse(Buffer.from(record.value).toString('utf8')) as StoredEvent;
+            const stored = decodeStoredEvent(record.value);
             stageRow(stage, out, row, record.sequence, record.arrivalTime, stored.t, stored.f);
           }
           offset = records[records.length - 1]!.offset + 1;

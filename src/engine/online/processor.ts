@@ -9,7 +9,7 @@
  * that belong together.
  */
 import type { Plan } from '../../definitions/plan.js';
-import type { StoredEvent } from '../../ingest/intake.js';
+import { decodeStoredEvent } from '../../ingest/intake.js';
 import type { Log } from '../../log/log.js';
 import type { CheckpointStore } from '../../state/checkpoint-store.js';
 import { Core } from '../core/core.js';
@@ -178,7 +178,7 @@ export class OnlineProcessor {
           const records = await this.log.read(source.name, p, offset, Math.min(READ_BATCH, end - offset));
           if (!records.length) break;
           for (const record of records) {
-            const stored = JSON.parse(Buffer.from(record.value).toString('utf8')) as StoredEvent;
+            const stored = decodeStoredEvent(record.value);
             if (source.table) this.core.addTableRow(source.name, stored.t, record.sequence, stored.f);
             else {
               this.core.addEvent(source.name, { time: stored.t, seq: record.sequence, fields: stored.f });
