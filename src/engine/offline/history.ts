@@ -8,7 +8,7 @@
  */
 import { DOUBLE, VARCHAR } from '@duckdb/node-api';
 import { StreamContract, type ValidEvent } from '../../contracts/contract.js';
-import type { Plan, StreamPlan } from '../../definitions/plan.js';
+import type { StreamPlan } from '../../definitions/plan.js';
 import { formatOf, type ItemBatch, readEventFile } from '../../ingest/files.js';
 import { decodeStoredEvent } from '../../ingest/intake.js';
 import type { Log } from '../../log/log.js';
@@ -216,9 +216,4 @@ export async function loadFileHistory(
     stats.duplicates += duplicates;
     stats.events -= duplicates;
   }
-}
-
-/** Which plan streams a view reads, for error messages. */
-export function streamsOfView(plan: Plan, view: string): string[] {
-  return [...new Set(plan.views[view]!.features.map((f) => plan.features[f.group]!.stream))];
 }

@@ -197,6 +197,8 @@ function workerExecutor(sweep: GroupSweep, resources: SweepResources, dictionari
   const pending = new Map<number, { resolve: () => void; reject: (e: unknown) => void; worker: Worker }>();
   const load = new Map<Worker, number>(workers.map((w) => [w, 0]));
   let failure: unknown = null;
+  /** Senders waiting for a worker to finish a batch. */
+  const slotWaiters: (() => void)[] = [];
   const accept = (result: SweepBatchResult) => {
     const { rows, numbers, others } = result;
     for (let r = 0; r < rows.length; r++) {
@@ -214,9 +216,11 @@ function workerExecutor(sweep: GroupSweep, resources: SweepResources, dictionari
       pending.delete(result.id);
       load.set(worker, load.get(worker)! - 1);
       entry.resolve();
+      for (const wake of slotWaiters.splice(0)) wake();
     });
     worker.on('error', (error) => {
       failure ??= error;
+      for (const wake of slotWaiters.splice(0)) wake();
       for (const [id, entry] of pending)
         if (entry.worker === worker) {
           pending.delete(id);
@@ -232,23 +236,13 @@ function workerExecutor(sweep: GroupSweep, resources: SweepResources, dictionari
   const send = async () => {
     if (!batch.length) return;
     if (failure) throw failure;
-    // The least loaded worker; wait while every worker has enough queued.
-    let worker = workers[0]!;
-    for (const w of workers) if (load.get(w)! < load.get(worker)!) worker = w;
+    // The least loaded worker; while every worker has enough queued, wait for one to finish a batch.
+    const leastLoaded = () => workers.reduce((a, b) => (load.get(b)! < load.get(a)! ? b : a));
+    let worker = leastLoaded();
     while (load.get(worker)! >= IN_FLIGHT_PER_WORKER) {
-      await Promise.race(
-        [...pending.values()].map(
-          (p) =>
-            new Promise<void>((resolve) => {
-              const original = p.resolve;
-              p.resolve = () => {
-                original();
-                resolve();
-              };
-            }),
-        ),
-      );
-      for (const w of workers) if (load.get(w)! < load.get(worker)!) worker = w;
+      await new Promise<void>((resolve) => slotWaiters.push(resolve));
+      if (failure) throw failure;
+      worker = leastLoaded();
     }
     const id = nextId++;
     const transfer: ArrayBuffer[] = [];
