@@ -3,8 +3,9 @@
  * one file written atomically (temporary file, fsync, rename, fsync of the folder), so that a restart loads a
  * state and positions that belong together and replays the log from there: exactly-once effect.
  *
- * Layout: `checkpoint.bin` = the 8 bytes `TRIBCKP1`, then v8.serialize({ planHash, positions, snapshot,
- * watermarks, createdAt }) (typed arrays are stored as bytes, not numbers in text).
+ * Layout: `checkpoint.bin` = the 8 bytes `TRIBCKP2`, then v8.serialize({ planHash, positions, snapshot,
+ * watermarks, createdAt }) (typed arrays are stored as bytes, not numbers in text). A file of another
+ * layout version is ignored: the state is rebuilt from the log.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { deserialize, serialize } from 'node:v8';
 import type { CoreSnapshot } from '../engine/core/core.js';
 import { writeDurably } from '../log/embedded/durable-file.js';
 
-const MAGIC = Buffer.from('TRIBCKP1');
+const MAGIC = Buffer.from('TRIBCKP2');
 
 export interface Checkpoint {
   readonly planHash: string;

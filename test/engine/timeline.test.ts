@@ -69,3 +69,31 @@ describe('missing and wrong-typed fields', () => {
     expect(core.read('v', { customer: 'c' }, 10)).toEqual({ s: 4, m: 4, sd: 0, l: 4, d: 1 });
   });
 });
+
+describe('long timelines', () => {
+  it('read the same after moving to a chunk of their own, with other entities growing alongside', () => {
+    const core = coreWith({
+      n: { fn: 'count' },
+      s: { fn: 'sum', field: 'amount' },
+      d: { fn: 'countDistinct', field: 'merchantId' },
+      last: { fn: 'last', field: 'amount' },
+    });
+    const events = 300_000; // more than a shared chunk holds
+    for (let i = 0; i < events; i++) {
+      core.addEvent('payments', {
+        time: i,
+        seq: seq++,
+        fields: { customerId: 'big', ts: i, amount: i % 7, merchantId: `m${i % 1000}` },
+      });
+      if (i % 100 === 0) pay(core, i, 1); // customer `c` grows too
+    }
+    const sum = Array.from({ length: events }, (_, i) => i % 7).reduce((a, b) => a + b, 0);
+    expect(core.read('v', { customer: 'big' }, events)).toEqual({
+      n: events,
+      s: sum,
+      d: 1000,
+      last: (events - 1) % 7,
+    });
+    expect(core.read('v', { customer: 'c' }, events)).toEqual({ n: 3000, s: 3000, d: 1, last: 1 });
+  });
+});

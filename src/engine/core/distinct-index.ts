@@ -11,7 +11,8 @@
  */
 import { Fenwick } from './fenwick.js';
 
-const SCAN_LIMIT = 64;
+/** A window of at most this many events is counted by a scan, without the index. */
+export const DISTINCT_SCAN_LIMIT = 64;
 const EMPTY = new Int32Array(0);
 
 export class DistinctIndex {
@@ -22,9 +23,13 @@ export class DistinctIndex {
   /** Positions [0, linked) are in the index. */
   private linked = 0;
 
-  /** Records ids[position] appended at the end; the index extends lazily, at the next read that needs it. */
-  append(ids: Int32Array, position: number): void {
-    if (position === this.linked && position < this.flags.capacity) this.link(ids[position]!, position);
+  /**
+   * Records the id appended at `position` (ids[base + position]); the index extends lazily, at the next read
+   * that needs it. The column's positions start at `base` in `ids` (a shared slab).
+   */
+  append(ids: Int32Array, base: number, position: number): void {
+    if (position === this.linked && position < this.flags.capacity)
+      this.link(ids[base + position]!, position);
   }
 
   /** An event was inserted before the end: positions shifted, so the index starts again from 0. */
@@ -50,9 +55,9 @@ export class DistinctIndex {
   }
 
   /** Links positions up to `end`, growing (and relinking) when the column outgrew the index. */
-  private extend(ids: Int32Array, end: number): void {
+  private extend(ids: Int32Array, base: number, capacityHint: number, end: number): void {
     if (end > this.flags.capacity) {
-      const capacity = Math.max(16, ids.length, end);
+      const capacity = Math.max(16, capacityHint, end);
       const prevSame = new Int32Array(capacity);
       prevSame.set(this.prevSame.subarray(0, this.linked));
       this.prevSame = prevSame;
@@ -60,27 +65,39 @@ export class DistinctIndex {
       this.linked = 0;
       this.lastPosition.clear();
       this.flags.reset(capacity);
-      for (let i = 0; i < linked; i++) this.link(ids[i]!, i);
+      for (let i = 0; i < linked; i++) this.link(ids[base + i]!, i);
     }
-    for (let i = this.linked; i < end; i++) this.link(ids[i]!, i);
+    for (let i = this.linked; i < end; i++) this.link(ids[base + i]!, i);
   }
 
-  /** Distinct non-null ids in positions [lo, hi) of a column of length n. `scratch` is any empty Set to reuse. */
-  count(ids: Int32Array, n: number, lo: number, hi: number, scratch: Set<number>): number {
+  /**
+   * Distinct non-null ids in positions [lo, hi) of a column of length n (with room for `capacity`) starting at
+   * `base` in `ids`. `scratch` is any empty Set to reuse.
+   */
+  count(
+    ids: Int32Array,
+    base: number,
+    n: number,
+    capacity: number,
+    lo: number,
+    hi: number,
+    scratch: Set<number>,
+  ): number {
     if (hi <= lo) return 0;
     if (hi > n) throw new RangeError(`window end ${hi} beyond the column's ${n} events`);
     const inside = hi - lo;
     if (hi >= this.linked) {
-      if (inside <= SCAN_LIMIT) return scan(ids, lo, hi, scratch);
-      this.extend(ids, hi);
+      if (inside <= DISTINCT_SCAN_LIMIT) return scanDistinct(ids, base + lo, base + hi, scratch);
+      this.extend(ids, base, capacity, hi);
       return this.flags.prefix(hi) - this.flags.prefix(lo);
     }
     const end = this.linked;
-    if (inside <= SCAN_LIMIT || inside <= end - hi) return scan(ids, lo, hi, scratch);
+    if (inside <= DISTINCT_SCAN_LIMIT || inside <= end - hi)
+      return scanDistinct(ids, base + lo, base + hi, scratch);
     let total = this.flags.prefix(end) - this.flags.prefix(lo);
     const prevSame = this.prevSame;
     for (let i = hi; i < end; i++) {
-      const id = ids[i]!;
+      const id = ids[base + i]!;
       if (id < 0 || this.lastPosition.get(id) !== i) continue;
       let j = prevSame[i]!;
       while (j >= hi) j = prevSame[j]!;
@@ -90,9 +107,10 @@ export class DistinctIndex {
   }
 }
 
-function scan(ids: Int32Array, lo: number, hi: number, scratch: Set<number>): number {
+/** Distinct non-null ids in ids[from, to), by a scan. */
+export function scanDistinct(ids: Int32Array, from: number, to: number, scratch: Set<number>): number {
   scratch.clear();
-  for (let i = lo; i < hi; i++) if (ids[i]! >= 0) scratch.add(ids[i]!);
+  for (let i = from; i < to; i++) if (ids[i]! >= 0) scratch.add(ids[i]!);
   const size = scratch.size;
   scratch.clear();
   return size;

@@ -23,19 +23,20 @@ export interface EntityBatch {
   readonly fields: Readonly<Record<string, Float64Array | readonly unknown[]>>;
 }
 
-/** One entity's events as stored: sorted by (time, seq), categorical values as dictionary ids. */
-export interface EntitySnapshot {
-  readonly key: string;
+/**
+ * A group's state as plain data (checkpoints): every entity's events as stored, sorted by (time, seq), one
+ * entity after another in a few long columns, categorical values as dictionary ids.
+ */
+export interface GroupSnapshot {
+  /** Each categorical column's values, by id. */
+  readonly dictionaries: readonly (readonly unknown[])[];
+  readonly keys: readonly string[];
+  /** Events of each entity, in the order of `keys`. */
+  readonly counts: Int32Array;
   readonly times: Float64Array;
   readonly seqs: Float64Array;
   readonly numeric: readonly Float64Array[];
   readonly categorical: readonly Int32Array[];
-}
-
-export interface GroupSnapshot {
-  /** Each categorical column's values, by id. */
-  readonly dictionaries: readonly (readonly unknown[])[];
-  readonly entities: readonly EntitySnapshot[];
 }
 
 type FieldReader = (fields: Readonly<Record<string, unknown>>, rows: Record<string, unknown>) => unknown;
@@ -177,7 +178,7 @@ export class FeatureGroupEngine {
       return out;
     });
     let timeline = this.timelines.get(key);
-    if (!timeline) this.timelines.set(key, (timeline = new Timeline(this.shared)));
+    if (!timeline) this.timelines.set(key, (timeline = new Timeline(this.shared, length)));
     timeline.appendBatch({ times, seqs, numeric, categorical }, 0, length);
     this.stats.applied += length;
     return length;
@@ -210,20 +211,26 @@ export class FeatureGroupEngine {
     return Object.fromEntries(this.names.map((name, i) => [name, values[i]]));
   }
 
-  /** The group's state as plain data, for checkpoints: the dictionaries' values and each entity's columns. */
+  /** The group's state as plain data, for checkpoints: the dictionaries' values and every entity's events. */
   snapshot(): GroupSnapshot {
-    const entities: EntitySnapshot[] = [];
+    let total = 0;
+    for (const timeline of this.timelines.values()) total += timeline.n;
+    const keys: string[] = new Array(this.timelines.size);
+    const counts = new Int32Array(this.timelines.size);
+    const times = new Float64Array(total);
+    const seqs = new Float64Array(total);
+    const numeric = this.layout.numericFields.map(() => new Float64Array(total));
+    const categorical = this.layout.categoricalFields.map(() => new Int32Array(total));
+    let e = 0;
+    let at = 0;
     for (const [key, timeline] of this.timelines) {
-      const n = timeline.n;
-      entities.push({
-        key,
-        times: timeline.times.slice(0, n),
-        seqs: timeline.seqs.slice(0, n),
-        numeric: timeline.numeric.map((c) => c.slice(0, n)),
-        categorical: timeline.categorical.map((c) => c.slice(0, n)),
-      });
+      keys[e] = key;
+      counts[e++] = timeline.n;
+      timeline.copyTo(times, seqs, numeric, categorical, at);
+      at += timeline.n;
     }
-    return { dictionaries: this.shared.dictionaries.map((d) => [...d.values]), entities };
+    const dictionaries = this.shared.dictionaries.map((d) => [...d.values]);
+    return { dictionaries, keys, counts, times, seqs, numeric, categorical };
   }
 
   /** Loads a snapshot into an empty engine; indexes are rebuilt by the reads that need them. */
@@ -234,19 +241,20 @@ export class FeatureGroupEngine {
       const dictionary = this.shared.dictionaries[c]!;
       for (const value of values) dictionary.idOf(value);
     });
-    for (const e of snapshot.entities) {
-      const timeline = new Timeline(this.shared);
-      timeline.appendBatch(
-        { times: e.times, seqs: e.seqs, numeric: e.numeric, categorical: e.categorical },
-        0,
-        e.times.length,
-      );
-      this.timelines.set(e.key, timeline);
+    const { keys, counts } = snapshot;
+    let at = 0;
+    for (let e = 0; e < keys.length; e++) {
+      const count = counts[e]!;
+      const timeline = new Timeline(this.shared, count);
+      timeline.appendBatch(snapshot, at, at + count);
+      this.timelines.set(keys[e]!, timeline);
+      at += count;
     }
   }
 
   /** Drops an entity's state (the offline sweep, once it has read every spine row of the entity). */
   forget(key: string): void {
+    this.timelines.get(key)?.release();
     this.timelines.delete(key);
   }
 

@@ -12,6 +12,8 @@ import * as summary from './operators/numeric-summary.js';
 
 export const BLOCK_BITS = 5;
 export const BLOCK = 1 << BLOCK_BITS;
+/** A range this short is summed directly: no tiles (and no TileTree) needed. */
+export const TILE_SCAN_LIMIT = 2 * BLOCK;
 const W = summary.WIDTH;
 const NO_NODES = new Float64Array(0);
 
@@ -26,18 +28,29 @@ export class TileTree {
     if (block < this.validBlocks) this.validBlocks = block;
   }
 
-  /** Summary of values[lo..hi) into out at offset oo. `n` is the column length. */
-  query(values: Float64Array, n: number, lo: number, hi: number, out: Float64Array, oo: number): void {
+  /**
+   * Summary of positions [lo, hi) into out at offset oo. The column's positions start at `base` in `values`
+   * (a shared slab); `n` is the column's length.
+   */
+  query(
+    values: Float64Array,
+    base: number,
+    n: number,
+    lo: number,
+    hi: number,
+    out: Float64Array,
+    oo: number,
+  ): void {
     summary.init(out, oo);
-    if (hi - lo <= 2 * BLOCK) {
-      summary.addBatch(out, oo, values, lo, hi);
+    if (hi - lo <= TILE_SCAN_LIMIT) {
+      summary.addBatch(out, oo, values, base + lo, base + hi);
       return;
     }
     const firstBlock = (lo + BLOCK - 1) >> BLOCK_BITS;
     const endBlock = hi >> BLOCK_BITS;
-    summary.addBatch(out, oo, values, lo, firstBlock << BLOCK_BITS);
-    summary.addBatch(out, oo, values, endBlock << BLOCK_BITS, hi);
-    this.ensureBuilt(values, n, endBlock);
+    summary.addBatch(out, oo, values, base + lo, base + (firstBlock << BLOCK_BITS));
+    summary.addBatch(out, oo, values, base + (endBlock << BLOCK_BITS), base + hi);
+    this.ensureBuilt(values, base, n, endBlock);
     const nodes = this.nodes;
     let l = this.capacity + firstBlock;
     let r = this.capacity + endBlock;
@@ -49,7 +62,7 @@ export class TileTree {
     }
   }
 
-  private ensureBuilt(values: Float64Array, n: number, neededBlocks: number): void {
+  private ensureBuilt(values: Float64Array, base: number, n: number, neededBlocks: number): void {
     if (this.validBlocks >= neededBlocks) return;
     const fullBlocks = n >> BLOCK_BITS;
     if (fullBlocks > this.capacity) this.grow(fullBlocks);
@@ -59,7 +72,8 @@ export class TileTree {
     for (let b = from; b < cap; b++) {
       const o = (cap + b) * W;
       summary.init(nodes, o);
-      if (b < fullBlocks) summary.addBatch(nodes, o, values, b << BLOCK_BITS, (b + 1) << BLOCK_BITS);
+      if (b < fullBlocks)
+        summary.addBatch(nodes, o, values, base + (b << BLOCK_BITS), base + ((b + 1) << BLOCK_BITS));
     }
     // Recompute the ancestors of the rebuilt leaves, level by level.
     let l = (cap + from) >> 1;

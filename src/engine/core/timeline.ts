@@ -1,20 +1,22 @@
 /**
  * One entity's events of one feature group, as sorted columns with the indexes that make as-of reads cheap.
  *
- * Events are kept in (event time, arrival sequence) order in typed columns. An on-time event is appended; a
+ * Events are kept in (event time, arrival sequence) order in a region of the group's shared column slab
+ * (slab.ts); indexes exist only for entities whose reads need them (long windows, nulls in first/last). An on-time event is appended; a
  * late one is inserted where it belongs and changes every later read (semantics.md). A read at t looks only at
  * events with time < t and, per window [start, t), binary-searches its first event: counts are differences of
  * positions, numeric aggregates come from hierarchical tiles (TileTree), distinct counts from DistinctIndex,
  * first/last from presence lists, approximate distinct counts from a sliding HyperLogLog.
  */
 import { Dictionary } from './dictionary.js';
-import { DistinctIndex } from './distinct-index.js';
-import { type AggregationReader, emptyValue, type TimelineLayout } from './layout.js';
+import { DISTINCT_SCAN_LIMIT, DistinctIndex, scanDistinct } from './distinct-index.js';
+import { type AggregationReader, type ColumnRef, emptyValue, type TimelineLayout } from './layout.js';
 import { DDSketch } from './operators/ddsketch.js';
 import { estimateFromRegisters, REGISTERS, rankOf, registerOf } from './operators/hyperloglog.js';
 import * as summary from './operators/numeric-summary.js';
+import { regionCapacity, Slab, type SlabChunk } from './slab.js';
 import { SlidingHyperLogLog } from './sliding-hll.js';
-import { TileTree } from './tile-tree.js';
+import { TILE_SCAN_LIMIT, TileTree } from './tile-tree.js';
 
 /**
  * An entity with fewer events than this scans its window for approxCountDistinct; from this many on, its first
@@ -40,8 +42,15 @@ export class GroupShared {
   readonly registers = new Uint8Array(REGISTERS);
   readonly distinctScratch = new Set<number>();
   readonly quantileScratch = new DDSketch();
+  readonly slab: Slab;
+  /** Per-event scratch for appendBatch's fallback, reused. */
+  readonly numbers: Float64Array;
+  readonly ids: Int32Array;
 
   constructor(readonly layout: TimelineLayout) {
+    this.slab = new Slab(layout.numericFields.length, layout.categoricalFields.length);
+    this.numbers = new Float64Array(layout.numericFields.length);
+    this.ids = new Int32Array(layout.categoricalFields.length);
     this.dictionaries = layout.categoricalFields.map(() => new Dictionary());
     this.summaries = new Float64Array(Math.max(1, layout.summarySlots.length) * summary.WIDTH);
     this.starts = new Float64Array(layout.windows.length);
@@ -57,13 +66,13 @@ export interface TimelineColumns {
   readonly categorical: readonly Int32Array[];
 }
 
-/** First index in times[0..end) whose time is ≥ t. */
-export function lowerBound(times: Float64Array, end: number, t: number): number {
+/** First position p in [0, end) whose time times[base + p] is ≥ t (end when none). */
+export function lowerBound(times: Float64Array, base: number, end: number, t: number): number {
   let lo = 0;
   let hi = end;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (times[mid]! < t) lo = mid + 1;
+    if (times[base + mid]! < t) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -97,10 +106,9 @@ class PresenceList {
     this.length++;
   }
 
-  /** Index range [from, to) of present positions inside [lo, hi); with implicit positions, the range itself. */
-  range(lo: number, hi: number): [number, number] {
-    if (this.positions === null) return [lo, hi];
-    return [lowerBoundInt(this.positions, this.length, lo), lowerBoundInt(this.positions, this.length, hi)];
+  /** Index of the first present position ≥ `position`. */
+  from(position: number): number {
+    return this.positions === null ? position : lowerBoundInt(this.positions, this.length, position);
   }
 
   at(index: number): number {
@@ -120,59 +128,92 @@ function lowerBoundInt(values: Int32Array, end: number, x: number): number {
   return lo;
 }
 
+/** Whether all columns of a first/last set are non-null in the row given by numbers/ids. */
+function presentIn(
+  columns: readonly ColumnRef[],
+  numbers: ArrayLike<number>,
+  ids: ArrayLike<number>,
+): boolean {
+  for (let i = 0; i < columns.length; i++) {
+    const ref = columns[i]!;
+    if (ref.kind === 'num' ? Number.isNaN(numbers[ref.index]) : ids[ref.index]! < 0) return false;
+  }
+  return true;
+}
+
 export class Timeline {
   n = 0;
-  times: Float64Array;
-  seqs: Float64Array;
-  readonly numeric: Float64Array[];
-  readonly categorical: Int32Array[];
-  private readonly trees: (TileTree | null)[];
-  private readonly treeList: TileTree[];
-  private readonly distinct: (DistinctIndex | null)[];
-  private readonly hlls: (SlidingHyperLogLog | null)[];
+  /** The slab chunk holding this timeline's region, the region's first slot in it, and its size. */
+  private chunk: SlabChunk;
+  private base: number;
+  private address: number;
+  private capacity: number;
+  // Indexes, created by the first read (or null value) that needs them: most entities never need any.
+  private trees: (TileTree | null)[] | null = null;
+  private distinct: (DistinctIndex | null)[] | null = null;
+  private hlls: (SlidingHyperLogLog | null)[] | null = null;
   private hllCaches: (HllReadCache | undefined)[] | null = null;
-  private readonly presence: PresenceList[];
+  private presence: (PresenceList | null)[] | null = null;
 
-  constructor(private readonly shared: GroupShared) {
-    const layout = shared.layout;
-    const capacity = 8;
-    this.times = new Float64Array(capacity);
-    this.seqs = new Float64Array(capacity);
-    this.numeric = layout.numericFields.map(() => new Float64Array(capacity));
-    this.categorical = layout.categoricalFields.map(() => new Int32Array(capacity));
-    this.trees = layout.treeColumns.map((needed) => (needed ? new TileTree() : null));
-    this.treeList = this.trees.filter((tree): tree is TileTree => tree !== null);
-    this.distinct = layout.distinctColumns.map((needed) => (needed ? new DistinctIndex() : null));
-    this.hlls = layout.hllColumns.map(() => null);
-    this.presence = layout.presence.map(() => new PresenceList());
+  constructor(
+    private readonly shared: GroupShared,
+    capacity = 0,
+  ) {
+    this.capacity = regionCapacity(capacity);
+    this.address = shared.slab.allocate(this.capacity);
+    this.chunk = shared.slab.chunkOf(this.address);
+    this.base = Slab.offsetOf(this.address);
   }
 
   /** Latest event time, or -Infinity when empty. */
   get latestTime(): number {
-    return this.n > 0 ? this.times[this.n - 1]! : Number.NEGATIVE_INFINITY;
+    return this.n > 0 ? this.chunk.times[this.base + this.n - 1]! : Number.NEGATIVE_INFINITY;
   }
 
-  private grow(): void {
-    const capacity = this.times.length * 2;
-    const growF = (a: Float64Array) => {
-      const b = new Float64Array(capacity);
-      b.set(a);
-      return b;
-    };
-    const growI = (a: Int32Array) => {
-      const b = new Int32Array(capacity);
-      b.set(a);
-      return b;
-    };
-    this.times = growF(this.times);
-    this.seqs = growF(this.seqs);
-    for (let c = 0; c < this.numeric.length; c++) this.numeric[c] = growF(this.numeric[c]!);
-    for (let c = 0; c < this.categorical.length; c++) this.categorical[c] = growI(this.categorical[c]!);
+  /** Event times, sequences and column values of positions [0, n), copied out (snapshots). */
+  copyTo(
+    times: Float64Array,
+    seqs: Float64Array,
+    numeric: readonly Float64Array[],
+    categorical: readonly Int32Array[],
+    at: number,
+  ): void {
+    const { chunk, base, n } = this;
+    times.set(chunk.times.subarray(base, base + n), at);
+    seqs.set(chunk.seqs.subarray(base, base + n), at);
+    for (let c = 0; c < numeric.length; c++) numeric[c]!.set(chunk.numeric[c]!.subarray(base, base + n), at);
+    for (let c = 0; c < categorical.length; c++)
+      categorical[c]!.set(chunk.categorical[c]!.subarray(base, base + n), at);
   }
 
-  /** Grows the columns to hold at least `needed` events. */
+  /** Gives the region back to the slab; the timeline must not be used afterwards. */
+  release(): void {
+    this.shared.slab.release(this.address, this.capacity);
+    this.n = 0;
+  }
+
+  /** Moves to a region that holds at least `needed` events. */
   private reserve(needed: number): void {
-    while (this.times.length < needed) this.grow();
+    if (needed <= this.capacity) return;
+    const slab = this.shared.slab;
+    const capacity = regionCapacity(needed);
+    const address = slab.allocate(capacity);
+    const chunk = slab.chunkOf(address);
+    const base = Slab.offsetOf(address);
+    if (chunk === this.chunk) {
+      // Within one chunk (the common case): no views to allocate.
+      const { n } = this;
+      const from = this.base;
+      chunk.times.copyWithin(base, from, from + n);
+      chunk.seqs.copyWithin(base, from, from + n);
+      for (const column of chunk.numeric) column.copyWithin(base, from, from + n);
+      for (const column of chunk.categorical) column.copyWithin(base, from, from + n);
+    } else this.copyTo(chunk.times, chunk.seqs, chunk.numeric, chunk.categorical, base);
+    slab.release(this.address, this.capacity);
+    this.address = address;
+    this.capacity = capacity;
+    this.chunk = chunk;
+    this.base = base;
   }
 
   /**
@@ -185,17 +226,17 @@ export class Timeline {
     if (count <= 0) return;
     const n = this.n;
     const { times, seqs, numeric, categorical } = columns;
+    const last = this.base + n - 1;
     let ordered =
       n === 0 ||
-      times[from]! > this.times[n - 1]! ||
-      (times[from] === this.times[n - 1] && seqs[from]! >= this.seqs[n - 1]!);
+      times[from]! > this.chunk.times[last]! ||
+      (times[from] === this.chunk.times[last] && seqs[from]! >= this.chunk.seqs[last]!);
     for (let i = from + 1; ordered && i < to; i++) {
       if (times[i]! < times[i - 1]! || (times[i] === times[i - 1] && seqs[i]! < seqs[i - 1]!))
         ordered = false;
     }
     if (!ordered) {
-      const numbers = new Float64Array(numeric.length);
-      const ids = new Int32Array(categorical.length);
+      const { numbers, ids } = this.shared;
       for (let i = from; i < to; i++) {
         for (let c = 0; c < numeric.length; c++) numbers[c] = numeric[c]![i]!;
         for (let c = 0; c < categorical.length; c++) ids[c] = categorical[c]![i]!;
@@ -204,29 +245,42 @@ export class Timeline {
       return;
     }
     this.reserve(n + count);
-    this.times.set(times.subarray(from, to), n);
-    this.seqs.set(seqs.subarray(from, to), n);
-    for (let c = 0; c < numeric.length; c++) this.numeric[c]!.set(numeric[c]!.subarray(from, to), n);
+    const { chunk, base } = this;
+    const at = base + n;
+    chunk.times.set(times.subarray(from, to), at);
+    chunk.seqs.set(seqs.subarray(from, to), at);
+    for (let c = 0; c < numeric.length; c++) chunk.numeric[c]!.set(numeric[c]!.subarray(from, to), at);
     for (let c = 0; c < categorical.length; c++)
-      this.categorical[c]!.set(categorical[c]!.subarray(from, to), n);
+      chunk.categorical[c]!.set(categorical[c]!.subarray(from, to), at);
     this.n = n + count;
-    for (const tree of this.treeList) tree.invalidateFrom(n);
+    if (this.trees) for (const tree of this.trees) tree?.invalidateFrom(n);
     // Distinct indexes cover a prefix and extend themselves at the next read: appending leaves them valid.
-    for (const c of this.shared.layout.hllColumnList) this.hlls[c] = null; // rebuilt by the next read
+    this.hlls = null; // rebuilt by the next read
     this.hllCaches = null;
-    const layout = this.shared.layout;
-    for (let p = 0; p < this.presence.length; p++) {
-      const refs = layout.presence[p]!.columns;
+    const specs = this.shared.layout.presence;
+    for (let p = 0; p < specs.length; p++) {
+      const refs = specs[p]!.columns;
       for (let i = 0; i < count; i++) {
+        const row = from + i;
         let present = true;
         for (const ref of refs) {
-          const row = from + i;
           if (ref.kind === 'num' ? Number.isNaN(numeric[ref.index]![row]) : categorical[ref.index]![row]! < 0)
             present = false;
         }
-        this.presence[p]!.insert(n + i, n + i, present);
+        this.notePresence(p, n + i, n + i, present);
       }
     }
+  }
+
+  /** Records whether the event inserted at `position` (of n before it) has all fields of presence set p. */
+  private notePresence(p: number, position: number, n: number, present: boolean): void {
+    let list = this.presence?.[p] ?? null;
+    if (list === null) {
+      if (present) return; // implicit: every position is present
+      this.presence ??= this.shared.layout.presence.map(() => null);
+      list = this.presence[p] = new PresenceList();
+    }
+    list.insert(position, n, present);
   }
 
   /**
@@ -235,55 +289,58 @@ export class Timeline {
    */
   insert(time: number, seq: number, numbers: Float64Array, ids: Int32Array): void {
     const n = this.n;
-    if (n === this.times.length) this.grow();
-    const times = this.times;
-    const seqs = this.seqs;
+    if (n === this.capacity) this.reserve(n + 1);
+    const { chunk, base } = this;
+    const times = chunk.times;
+    const seqs = chunk.seqs;
+    const end = base + n;
     let at = n;
-    if (n > 0 && (times[n - 1]! > time || (times[n - 1] === time && seqs[n - 1]! > seq))) {
-      at = lowerBound(times, n, time);
-      while (at < n && times[at] === time && seqs[at]! < seq) at++;
-      times.copyWithin(at + 1, at, n);
-      seqs.copyWithin(at + 1, at, n);
-      for (const column of this.numeric) column.copyWithin(at + 1, at, n);
-      for (const column of this.categorical) column.copyWithin(at + 1, at, n);
+    if (n > 0 && (times[end - 1]! > time || (times[end - 1] === time && seqs[end - 1]! > seq))) {
+      at = lowerBound(times, base, n, time);
+      while (at < n && times[base + at] === time && seqs[base + at]! < seq) at++;
+      const from = base + at;
+      times.copyWithin(from + 1, from, end);
+      seqs.copyWithin(from + 1, from, end);
+      for (let c = 0; c < chunk.numeric.length; c++) chunk.numeric[c]!.copyWithin(from + 1, from, end);
+      for (let c = 0; c < chunk.categorical.length; c++)
+        chunk.categorical[c]!.copyWithin(from + 1, from, end);
     }
-    times[at] = time;
-    seqs[at] = seq;
-    for (let c = 0; c < this.numeric.length; c++) this.numeric[c]![at] = numbers[c]!;
-    for (let c = 0; c < this.categorical.length; c++) this.categorical[c]![at] = ids[c]!;
+    const slot = base + at;
+    times[slot] = time;
+    seqs[slot] = seq;
+    for (let c = 0; c < chunk.numeric.length; c++) chunk.numeric[c]![slot] = numbers[c]!;
+    for (let c = 0; c < chunk.categorical.length; c++) chunk.categorical[c]![slot] = ids[c]!;
     this.n = n + 1;
 
-    const trees = this.treeList;
-    for (let i = 0; i < trees.length; i++) trees[i]!.invalidateFrom(at);
-    const layout = this.shared.layout;
-    const distinctColumns = layout.distinctColumnList;
-    for (let i = 0; i < distinctColumns.length; i++) {
-      const c = distinctColumns[i]!;
-      if (at === n) this.distinct[c]!.append(this.categorical[c]!, at);
-      else this.distinct[c]!.invalidate();
-    }
-    const hllColumns = layout.hllColumnList;
-    for (let i = 0; i < hllColumns.length; i++) {
-      const c = hllColumns[i]!;
-      // Kept up only once a read has built it: entities never read pay nothing for it.
-      if (this.hlls[c] && ids[c]! >= 0)
-        this.addToSketches(c, time, this.shared.dictionaries[c]!.hashOf(ids[c]!));
-    }
-    const presence = this.presence;
-    for (let p = 0; p < presence.length; p++) {
-      const columns = layout.presence[p]!.columns;
-      let present = true;
-      for (let i = 0; i < columns.length; i++) {
-        const ref = columns[i]!;
-        if (ref.kind === 'num' ? Number.isNaN(numbers[ref.index]) : ids[ref.index]! < 0) present = false;
+    const trees = this.trees;
+    if (trees !== null) for (let i = 0; i < trees.length; i++) trees[i]?.invalidateFrom(at);
+    const distinct = this.distinct;
+    if (distinct !== null) {
+      for (let c = 0; c < distinct.length; c++) {
+        const index = distinct[c];
+        if (!index) continue;
+        if (at === n) index.append(chunk.categorical[c]!, base, at);
+        else index.invalidate();
       }
-      presence[p]!.insert(at, n, present);
+    }
+    const hlls = this.hlls;
+    if (hlls !== null) {
+      for (let c = 0; c < hlls.length; c++) {
+        // Kept up only once a read has built it: entities never read pay nothing for it.
+        if (hlls[c] && ids[c]! >= 0)
+          this.addToSketches(c, time, this.shared.dictionaries[c]!.hashOf(ids[c]!));
+      }
+    }
+    const specs = this.shared.layout.presence;
+    for (let p = 0; p < specs.length; p++) {
+      const present = presentIn(specs[p]!.columns, numbers, ids);
+      if (!present || this.presence?.[p]) this.notePresence(p, at, n, present);
     }
   }
 
   /** A new value of an approxCountDistinct column: into the sliding sketch and into cached registers it falls in. */
   private addToSketches(column: number, time: number, hash: number): void {
-    this.hlls[column]!.add(time, hash);
+    this.hlls![column]!.add(time, hash);
     const caches = this.hllCaches;
     if (!caches) return;
     for (let r = 0; r < caches.length; r++) {
@@ -298,9 +355,11 @@ export class Timeline {
 
   private buildSlidingHll(column: number): SlidingHyperLogLog {
     const hll = new SlidingHyperLogLog();
-    const ids = this.categorical[column]!;
+    const { chunk, base } = this;
+    const ids = chunk.categorical[column]!;
     const dictionary = this.shared.dictionaries[column]!;
-    for (let i = 0; i < this.n; i++) if (ids[i]! >= 0) hll.add(this.times[i]!, dictionary.hashOf(ids[i]!));
+    for (let i = base; i < base + this.n; i++)
+      if (ids[i]! >= 0) hll.add(chunk.times[i]!, dictionary.hashOf(ids[i]!));
     return hll;
   }
 
@@ -308,9 +367,9 @@ export class Timeline {
   read(t: number, out: unknown[], offset: number): void {
     const shared = this.shared;
     const layout = shared.layout;
-    const n = this.n;
-    const times = this.times;
-    const hi = n > 0 && times[n - 1]! < t ? n : lowerBound(times, n, t);
+    const { n, chunk, base } = this;
+    const times = chunk.times;
+    const hi = n > 0 && times[base + n - 1]! < t ? n : lowerBound(times, base, n, t);
     const windows = layout.windows;
     for (let w = 0; w < windows.length; w++) {
       const { windowMs, bucketMs } = windows[w]!;
@@ -320,20 +379,18 @@ export class Timeline {
       } else {
         const end = bucketMs === null ? t : Math.floor(t / bucketMs) * bucketMs;
         shared.starts[w] = end - windowMs;
-        shared.lows[w] = lowerBound(times, hi, end - windowMs);
+        shared.lows[w] = lowerBound(times, base, hi, end - windowMs);
       }
     }
     const slots = layout.summarySlots;
     for (let s = 0; s < slots.length; s++) {
       const { column, window } = slots[s]!;
-      this.trees[column]!.query(
-        this.numeric[column]!,
-        n,
-        shared.lows[window]!,
-        hi,
-        shared.summaries,
-        s * summary.WIDTH,
-      );
+      const lo = shared.lows[window]!;
+      const o = s * summary.WIDTH;
+      if (hi - lo <= TILE_SCAN_LIMIT) {
+        summary.init(shared.summaries, o);
+        summary.addBatch(shared.summaries, o, chunk.numeric[column]!, base + lo, base + hi);
+      } else this.treeOf(column).query(chunk.numeric[column]!, base, n, lo, hi, shared.summaries, o);
     }
     const readers = layout.readers;
     for (let r = 0; r < readers.length; r++) {
@@ -343,10 +400,16 @@ export class Timeline {
     }
   }
 
+  private treeOf(column: number): TileTree {
+    this.trees ??= this.shared.layout.treeColumns.map(() => null);
+    return (this.trees[column] ??= new TileTree());
+  }
+
   private value(reader: AggregationReader, lo: number, hi: number, t: number): unknown {
     const shared = this.shared;
     const s = shared.summaries;
     const o = reader.summarySlot * summary.WIDTH;
+    const { chunk, base } = this;
     switch (reader.fn) {
       case 'count':
         return hi - lo;
@@ -363,23 +426,24 @@ export class Timeline {
       case 'stddev':
         return summary.stddev(s, o);
       case 'timeSinceLast':
-        return t - this.times[hi - 1]!;
+        return t - chunk.times[base + hi - 1]!;
       case 'timeSinceFirst':
-        return t - this.times[lo]!;
-      case 'countDistinct':
-        return this.distinct[reader.catColumn]!.count(
-          this.categorical[reader.catColumn]!,
-          this.n,
-          lo,
-          hi,
-          shared.distinctScratch,
-        );
+        return t - chunk.times[base + lo]!;
+      case 'countDistinct': {
+        const column = reader.catColumn;
+        const ids = chunk.categorical[column]!;
+        if (hi - lo <= DISTINCT_SCAN_LIMIT)
+          return scanDistinct(ids, base + lo, base + hi, shared.distinctScratch);
+        this.distinct ??= shared.layout.distinctColumns.map(() => null);
+        const index = (this.distinct[column] ??= new DistinctIndex());
+        return index.count(ids, base, this.n, this.capacity, lo, hi, shared.distinctScratch);
+      }
       case 'approxCountDistinct':
         return this.approxDistinct(reader, lo, hi);
       case 'approxQuantile': {
         const sketch = shared.quantileScratch;
         sketch.clear();
-        sketch.addBatch(this.numeric[reader.numColumn]!, lo, hi);
+        sketch.addBatch(chunk.numeric[reader.numColumn]!, base + lo, base + hi);
         return sketch.quantile(reader.q);
       }
       default:
@@ -397,8 +461,12 @@ export class Timeline {
     const shared = this.shared;
     const registers = shared.registers;
     const column = reader.catColumn;
-    let hll = this.hlls[column];
-    if (!hll && this.n >= SLIDING_HLL_MIN_EVENTS) hll = this.hlls[column] = this.buildSlidingHll(column);
+    const { chunk, base } = this;
+    let hll = this.hlls?.[column] ?? null;
+    if (!hll && this.n >= SLIDING_HLL_MIN_EVENTS) {
+      this.hlls ??= shared.layout.hllColumns.map(() => null);
+      hll = this.hlls[column] = this.buildSlidingHll(column);
+    }
     let scanEnd = hi;
     if (hll && hi === this.n) {
       const start = shared.starts[reader.window]!;
@@ -412,11 +480,12 @@ export class Timeline {
         hll.registersSince(cache.start, cache.registers);
       }
       registers.set(cache.registers);
-      scanEnd = cache.start === Number.NEGATIVE_INFINITY ? lo : lowerBound(this.times, this.n, cache.start);
+      scanEnd =
+        cache.start === Number.NEGATIVE_INFINITY ? lo : lowerBound(chunk.times, base, this.n, cache.start);
     } else registers.fill(0);
-    const ids = this.categorical[column]!;
+    const ids = chunk.categorical[column]!;
     const dictionary = shared.dictionaries[column]!;
-    for (let i = lo; i < scanEnd; i++) {
+    for (let i = base + lo; i < base + scanEnd; i++) {
       const id = ids[i]!;
       if (id < 0) continue;
       const hash = dictionary.hashOf(id);
@@ -428,18 +497,23 @@ export class Timeline {
   }
 
   private recency(reader: AggregationReader, lo: number, hi: number): unknown {
-    const list = this.presence[reader.presence]!;
-    const [from, to] = list.range(lo, hi);
+    const list = this.presence?.[reader.presence] ?? null;
+    const from = list === null ? lo : list.from(lo);
+    const to = list === null ? hi : list.from(hi);
     const fromEnd = reader.fn === 'last' || reader.fn === 'lastK';
     const taken = Math.min(reader.k, to - from);
     const single = reader.fn === 'first' || reader.fn === 'last';
     if (single && taken === 0) return null;
-    const result: unknown[] = [];
-    for (let i = 0; i < taken; i++) {
-      const position = list.at(fromEnd ? to - 1 - i : from + i);
-      result.push(this.valueAt(reader, position));
+    if (single) {
+      const index = fromEnd ? to - 1 : from;
+      return this.valueAt(reader, list === null ? index : list.at(index));
     }
-    return single ? result[0] : result;
+    const result: unknown[] = new Array(taken);
+    for (let i = 0; i < taken; i++) {
+      const index = fromEnd ? to - 1 - i : from + i;
+      result[i] = this.valueAt(reader, list === null ? index : list.at(index));
+    }
+    return result;
   }
 
   private valueAt(reader: AggregationReader, position: number): unknown {
@@ -451,8 +525,9 @@ export class Timeline {
   }
 
   private columnValue(kind: 'num' | 'cat', index: number, position: number): unknown {
-    if (kind === 'num') return this.numeric[index]![position]!;
-    const id = this.categorical[index]![position]!;
+    const slot = this.base + position;
+    if (kind === 'num') return this.chunk.numeric[index]![slot]!;
+    const id = this.chunk.categorical[index]![slot]!;
     return id < 0 ? null : this.shared.dictionaries[index]!.values[id];
   }
 }

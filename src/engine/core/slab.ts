@@ -1,0 +1,130 @@
+/**
+ * Column storage shared by the timelines of one feature group. Every entity's events live in a region of a few
+ * large chunks instead of in typed arrays of their own: a million entities then cost a few dozen buffers, not
+ * millions of small ones, each with its own backing store, header and garbage-collector bookkeeping (measured:
+ * 4.9 KB of RSS per entity of 20 events with arrays of their own).
+ *
+ * Regions are power-of-two runs of events handed out by a buddy allocator over chunks of CHUNK_EVENTS events. A
+ * timeline that outgrows its region moves to one twice as large; the region it leaves merges with its buddy when
+ * that is free too, so the small regions left behind while many entities grow side by side (a log replay) are
+ * reused rather than wasted. A region larger than a chunk gets a chunk of its own.
+ *
+ * An address is `chunk index × CHUNK_EVENTS + offset`: one number, no object per region.
+ */
+export const MIN_REGION_BITS = 3;
+/** The smallest region, in events. */
+export const MIN_REGION = 1 << MIN_REGION_BITS;
+const CHUNK_BITS = 18;
+/** Events per shared chunk (7 MB for a group with one numeric and one categorical column). */
+export const CHUNK_EVENTS = 1 << CHUNK_BITS;
+/** Orders 0 (MIN_REGION events) … TOP (a whole chunk of CHUNK_EVENTS; the first chunks are smaller). */
+const TOP = CHUNK_BITS - MIN_REGION_BITS;
+
+/** One chunk's columns, in the layout's column order. */
+export class SlabChunk {
+  readonly times: Float64Array;
+  readonly seqs: Float64Array;
+  readonly numeric: Float64Array[];
+  readonly categorical: Int32Array[];
+
+  constructor(
+    readonly index: number,
+    capacity: number,
+    numericColumns: number,
+    categoricalColumns: number,
+  ) {
+    this.times = new Float64Array(capacity);
+    this.seqs = new Float64Array(capacity);
+    this.numeric = Array.from({ length: numericColumns }, () => new Float64Array(capacity));
+    this.categorical = Array.from({ length: categoricalColumns }, () => new Int32Array(capacity));
+  }
+}
+
+/** The smallest power of two ≥ max(count, MIN_REGION): the region capacity that holds `count` events. */
+export function regionCapacity(count: number): number {
+  let capacity = MIN_REGION;
+  while (capacity < count) capacity *= 2;
+  return capacity;
+}
+
+function orderOf(capacity: number): number {
+  return 31 - Math.clz32(capacity) - MIN_REGION_BITS;
+}
+
+export class Slab {
+  readonly chunks: (SlabChunk | null)[] = [];
+  /** Free regions by order, as addresses. */
+  private readonly free: Set<number>[] = Array.from({ length: TOP + 1 }, () => new Set<number>());
+  private readonly spareIndexes: number[] = [];
+  /** Events the allocated chunks can hold, for memory reports. */
+  capacityEvents = 0;
+  private nextChunkEvents = 1024;
+
+  constructor(
+    private readonly numericColumns: number,
+    private readonly categoricalColumns: number,
+  ) {}
+
+  chunkOf(address: number): SlabChunk {
+    return this.chunks[Math.floor(address / CHUNK_EVENTS)]!;
+  }
+
+  static offsetOf(address: number): number {
+    return address % CHUNK_EVENTS;
+  }
+
+  /** A region of `capacity` events (a power of two ≥ MIN_REGION); its address. */
+  allocate(capacity: number): number {
+    if (capacity > CHUNK_EVENTS) return this.newChunk(capacity) * CHUNK_EVENTS;
+    const order = orderOf(capacity);
+    let from = order;
+    while (from <= TOP && this.free[from]!.size === 0) from++;
+    let address: number;
+    if (from > TOP) {
+      // Chunks start small and double, so that a small project holds kilobytes, not megabytes.
+      const chunkCapacity = Math.max(capacity, this.nextChunkEvents);
+      this.nextChunkEvents = Math.min(CHUNK_EVENTS, this.nextChunkEvents * 2);
+      address = this.newChunk(chunkCapacity) * CHUNK_EVENTS;
+      from = orderOf(chunkCapacity);
+    } else {
+      const set = this.free[from]!;
+      address = set.values().next().value as number;
+      set.delete(address);
+    }
+    // Split down to the order asked for; the upper halves become free.
+    while (from > order) {
+      from--;
+      this.free[from]!.add(address + (MIN_REGION << from));
+    }
+    return address;
+  }
+
+  /** Gives back the region at `address` of `capacity` events, merging it with its free buddies. */
+  release(address: number, capacity: number): void {
+    if (capacity > CHUNK_EVENTS) {
+      const index = Math.floor(address / CHUNK_EVENTS);
+      this.chunks[index] = null;
+      this.spareIndexes.push(index);
+      this.capacityEvents -= capacity;
+      return;
+    }
+    let order = orderOf(capacity);
+    const chunkStart = address - (address % CHUNK_EVENTS);
+    const top = orderOf(this.chunkOf(address).times.length);
+    let offset = address - chunkStart;
+    while (order < top) {
+      const buddy = chunkStart + (offset ^ (MIN_REGION << order));
+      if (!this.free[order]!.delete(buddy)) break;
+      offset = Math.min(offset, buddy - chunkStart);
+      order++;
+    }
+    this.free[order]!.add(chunkStart + offset);
+  }
+
+  private newChunk(capacity: number): number {
+    const index = this.spareIndexes.pop() ?? this.chunks.length;
+    this.chunks[index] = new SlabChunk(index, capacity, this.numericColumns, this.categoricalColumns);
+    this.capacityEvents += capacity;
+    return index;
+  }
+}
