@@ -125,6 +125,32 @@ describe('the embedded log', () => {
     await log.close();
   });
 
+  it('reads the latest records from memory exactly as from the segment files', async () => {
+    const root = temp();
+    const big = (from: number, count: number) =>
+      records(from, count).map((r) => ({ ...r, value: value(`${'x'.repeat(1_000)}-${r.arrivalTime}`) }));
+    const log = await EmbeddedLog.open(root, { partitions: 1, segmentBytes: 3_000_000 });
+    // ~6 MB over several batches: the oldest are past the in-memory tail and several segments are rolled.
+    for (let batch = 0; batch < 12; batch++) await log.append('payments', big(batch * 500, 500));
+    const windows = [
+      [0, 10],
+      [2_990, 20], // across a batch boundary
+      [5_400, 1_000], // the latest batches: from memory
+      [3_000, 3_000],
+    ] as const;
+    const live = await Promise.all(windows.map(([from, max]) => log.read('payments', 0, from, max)));
+    await log.close();
+    const fromFiles = await EmbeddedLog.open(root);
+    for (const [i, [from, max]] of windows.entries()) {
+      const expected = await fromFiles.read('payments', 0, from, max);
+      expect(expected.length).toBe(Math.min(max, 6_000 - from));
+      expect(live[i]!.map((r) => [r.offset, r.sequence, r.key, Buffer.from(r.value).toString()])).toEqual(
+        expected.map((r) => [r.offset, r.sequence, r.key, Buffer.from(r.value).toString()]),
+      );
+    }
+    await fromFiles.close();
+  });
+
   it('keeps consumer positions across restarts', async () => {
     const root = temp();
     let log = await EmbeddedLog.open(root, { partitions: 2 });

@@ -70,6 +70,15 @@ interface Pending {
 }
 
 const INDEX_EVERY = 32;
+/** Bytes of recently written records kept in memory per partition, so that tailing readers need no file I/O. */
+const TAIL_BYTES = 4 * 1024 * 1024;
+
+/** One durable group commit, as written: records [firstOffset, endOffset) encoded in `buffer`. */
+interface WrittenBatch {
+  readonly firstOffset: number;
+  readonly endOffset: number;
+  readonly buffer: Buffer;
+}
 
 function emptySegment(baseOffset: number, path: string): Segment {
   return {
@@ -137,6 +146,9 @@ export class Partition {
   private failure: LogError | null = null;
   private closed = false;
   readonly recovery: RecoveryReport[] = [];
+  /** The latest durable batches (at most TAIL_BYTES, and at least the last one), oldest first. */
+  private tail: WrittenBatch[] = [];
+  private tailBytes = 0;
 
   private constructor(
     readonly dir: string,
@@ -282,6 +294,10 @@ export class Partition {
     segment.size += bytes;
     segment.endOffset = firstOffset + count;
     segment.lastArrivalTime = lastArrivalTime;
+    this.tail.push({ firstOffset, endOffset: firstOffset + count, buffer });
+    this.tailBytes += bytes;
+    while (this.tail.length > 1 && this.tailBytes > TAIL_BYTES)
+      this.tailBytes -= this.tail.shift()!.buffer.length;
     let first = firstOffset;
     for (const p of batch) {
       p.resolve(first);
@@ -307,6 +323,8 @@ export class Partition {
 
   /** Records from `offset` on, at most `max`. */
   async read(offset: number, max: number): Promise<DecodedRecord[]> {
+    const recent = this.readTail(offset, max);
+    if (recent) return recent;
     const out: DecodedRecord[] = [];
     let s = this.segments.findIndex((seg) => offset < seg.endOffset);
     if (s < 0) return out;
@@ -350,6 +368,24 @@ export class Partition {
         await file.close();
       }
       s++;
+    }
+    return out;
+  }
+
+  /** Records from `offset` on (at most `max`) from the batches kept in memory, or null when they start earlier. */
+  private readTail(offset: number, max: number): DecodedRecord[] | null {
+    const tail = this.tail;
+    if (tail.length === 0 || offset < tail[0]!.firstOffset) return null;
+    const out: DecodedRecord[] = [];
+    let b = tail.length - 1;
+    while (b > 0 && tail[b]!.firstOffset > offset) b--;
+    for (; b < tail.length && out.length < max; b++) {
+      const { buffer } = tail[b]!;
+      let record = decodeRecord(buffer, 0);
+      while (record && out.length < max) {
+        if (record.offset >= offset) out.push(record);
+        record = decodeRecord(buffer, record.end);
+      }
     }
     return out;
   }
