@@ -1,6 +1,7 @@
 /**
  * The serve benchmark's server, in its own process: opens the benchmark's log, builds the online state from it
- * (timed: log → state), then serves over HTTP. Prints one JSON line when ready: port, apply time, RSS.
+ * (timed: log → state), then serves over HTTP. Prints one JSON line when ready: port, apply time, RSS and the
+ * latest event time.
  */
 import type { AddressInfo } from 'node:net';
 import { compileYaml } from '../../src/definitions/yaml.js';
@@ -30,5 +31,11 @@ const app = await buildServer({
 });
 await app.listen({ port: 0, host: '127.0.0.1' });
 process.stdout.write(
-  `${JSON.stringify({ port: (app.server.address() as AddressInfo).port, applySeconds, applied, rss })}\n`,
+  `${JSON.stringify({
+    port: (app.server.address() as AddressInfo).port,
+    applySeconds,
+    applied,
+    rss,
+    latestEventTime: processor.watermark('fraud20'),
+  })}\n`,
 );

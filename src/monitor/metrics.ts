@@ -41,6 +41,15 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
+  private readonly readLatencyByRoute = new Map<string, { observe(seconds: number): void }>();
+
+  /** Records one read's latency; the labelled child is looked up once per route, not hashed per request. */
+  observeRead(route: string, seconds: number): void {
+    let child = this.readLatencyByRoute.get(route);
+    if (!child) this.readLatencyByRoute.set(route, (child = this.readLatency.labels({ route })));
+    child.observe(seconds);
+  }
+
   constructor(processor?: OnlineProcessor) {
     if (!processor) return;
     new Gauge({

@@ -72,7 +72,7 @@ export class DistinctIndex {
 
   /**
    * Distinct non-null ids in positions [lo, hi) of a column of length n (with room for `capacity`) starting at
-   * `base` in `ids`. `scratch` is any empty Set to reuse.
+   * `base` in `ids`; short windows are counted by `scan`.
    */
   count(
     ids: Int32Array,
@@ -81,19 +81,18 @@ export class DistinctIndex {
     capacity: number,
     lo: number,
     hi: number,
-    scratch: Set<number>,
+    scan: DistinctScan,
   ): number {
     if (hi <= lo) return 0;
     if (hi > n) throw new RangeError(`window end ${hi} beyond the column's ${n} events`);
     const inside = hi - lo;
     if (hi >= this.linked) {
-      if (inside <= DISTINCT_SCAN_LIMIT) return scanDistinct(ids, base + lo, base + hi, scratch);
+      if (inside <= DISTINCT_SCAN_LIMIT) return scan.count(ids, base + lo, base + hi);
       this.extend(ids, base, capacity, hi);
       return this.flags.prefix(hi) - this.flags.prefix(lo);
     }
     const end = this.linked;
-    if (inside <= DISTINCT_SCAN_LIMIT || inside <= end - hi)
-      return scanDistinct(ids, base + lo, base + hi, scratch);
+    if (inside <= DISTINCT_SCAN_LIMIT || inside <= end - hi) return scan.count(ids, base + lo, base + hi);
     let total = this.flags.prefix(end) - this.flags.prefix(lo);
     const prevSame = this.prevSame;
     for (let i = hi; i < end; i++) {
@@ -107,11 +106,40 @@ export class DistinctIndex {
   }
 }
 
-/** Distinct non-null ids in ids[from, to), by a scan. */
-export function scanDistinct(ids: Int32Array, from: number, to: number, scratch: Set<number>): number {
-  scratch.clear();
-  for (let i = from; i < to; i++) if (ids[i]! >= 0) scratch.add(ids[i]!);
-  const size = scratch.size;
-  scratch.clear();
-  return size;
+/**
+ * Counts the distinct non-null ids of a slice by a scan, without hashing: a stamp per id marks the ids seen
+ * during the current count, so a count costs one array probe per event and clears nothing.
+ */
+export class DistinctScan {
+  private stamps: Int32Array = new Int32Array(64);
+  private stamp = 0;
+
+  count(ids: Int32Array, from: number, to: number): number {
+    if (++this.stamp === 0x7fffffff) {
+      this.stamps.fill(0);
+      this.stamp = 1;
+    }
+    const stamp = this.stamp;
+    let stamps = this.stamps;
+    let distinct = 0;
+    for (let i = from; i < to; i++) {
+      const id = ids[i]!;
+      if (id < 0) continue;
+      if (id >= stamps.length) stamps = this.grow(id);
+      if (stamps[id] !== stamp) {
+        stamps[id] = stamp;
+        distinct++;
+      }
+    }
+    return distinct;
+  }
+
+  private grow(id: number): Int32Array {
+    let length = this.stamps.length;
+    while (length <= id) length *= 2;
+    const stamps = new Int32Array(length);
+    stamps.set(this.stamps);
+    this.stamps = stamps;
+    return stamps;
+  }
 }

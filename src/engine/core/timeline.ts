@@ -9,7 +9,7 @@
  * first/last from presence lists, approximate distinct counts from a sliding HyperLogLog.
  */
 import { Dictionary } from './dictionary.js';
-import { DISTINCT_SCAN_LIMIT, DistinctIndex, scanDistinct } from './distinct-index.js';
+import { DISTINCT_SCAN_LIMIT, DistinctIndex, DistinctScan } from './distinct-index.js';
 import { type AggregationReader, type ColumnRef, emptyValue, type TimelineLayout } from './layout.js';
 import { DDSketch } from './operators/ddsketch.js';
 import { estimateFromRegisters, REGISTERS, rankOf, registerOf } from './operators/hyperloglog.js';
@@ -40,7 +40,7 @@ export class GroupShared {
   readonly starts: Float64Array;
   readonly lows: Int32Array;
   readonly registers = new Uint8Array(REGISTERS);
-  readonly distinctScratch = new Set<number>();
+  readonly distinctScan = new DistinctScan();
   readonly quantileScratch = new DDSketch();
   readonly slab: Slab;
   /** Per-event scratch for appendBatch's fallback, reused. */
@@ -432,11 +432,10 @@ export class Timeline {
       case 'countDistinct': {
         const column = reader.catColumn;
         const ids = chunk.categorical[column]!;
-        if (hi - lo <= DISTINCT_SCAN_LIMIT)
-          return scanDistinct(ids, base + lo, base + hi, shared.distinctScratch);
+        if (hi - lo <= DISTINCT_SCAN_LIMIT) return shared.distinctScan.count(ids, base + lo, base + hi);
         this.distinct ??= shared.layout.distinctColumns.map(() => null);
         const index = (this.distinct[column] ??= new DistinctIndex());
-        return index.count(ids, base, this.n, this.capacity, lo, hi, shared.distinctScratch);
+        return index.count(ids, base, this.n, this.capacity, lo, hi, shared.distinctScan);
       }
       case 'approxCountDistinct':
         return this.approxDistinct(reader, lo, hi);
@@ -462,6 +461,9 @@ export class Timeline {
     const registers = shared.registers;
     const column = reader.catColumn;
     const { chunk, base } = this;
+    // A short window is counted exactly: cheaper than a sketch, and well within the stated error.
+    if (hi - lo <= DISTINCT_SCAN_LIMIT)
+      return shared.distinctScan.count(chunk.categorical[column]!, base + lo, base + hi);
     let hll = this.hlls?.[column] ?? null;
     if (!hll && this.n >= SLIDING_HLL_MIN_EVENTS) {
       this.hlls ??= shared.layout.hllColumns.map(() => null);
