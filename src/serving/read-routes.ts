@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { normaliseTime } from '../contracts/time.js';
 import type { Plan } from '../definitions/plan.js';
+import { EvictedRangeError } from '../engine/core/group-engine.js';
 import { keyString } from '../engine/core/keys.js';
 import type { Vector } from '../engine/core/view-engine.js';
 import { HorizonError, type OnlineProcessor, RebuildingError } from '../engine/online/processor.js';
@@ -35,7 +36,7 @@ function unknownView(reply: FastifyReply, plan: Plan, view: string) {
 }
 
 function refusal(reply: FastifyReply, error: unknown): FastifyReply | null {
-  if (error instanceof BadRequest || error instanceof HorizonError)
+  if (error instanceof BadRequest || error instanceof HorizonError || error instanceof EvictedRangeError)
     return reply.code(400).send({ error: error.message });
   if (error instanceof RebuildingError)
     return reply.code(503).header('Retry-After', '1').send({ error: error.message });

@@ -30,9 +30,23 @@ export class Core {
   private readonly groupsByStream = new Map<string, FeatureGroupEngine[]>();
   private readonly views = new Map<string, ViewEngine>();
 
-  constructor(readonly plan: Plan) {
+  /**
+   * `retention` (the online runtime): each group forgets events older than its latest event time minus the
+   * longest horizon of the views that read it and its longest window, keeping running aggregates for its
+   * all-history aggregations. The offline engine keeps everything.
+   */
+  constructor(
+    readonly plan: Plan,
+    options: { readonly retention?: boolean } = {},
+  ) {
     for (const group of Object.values(plan.features)) {
       const engine = new FeatureGroupEngine(plan, group, this.tables);
+      if (options.retention) {
+        const horizons = Object.values(plan.views)
+          .filter((v) => v.features.some((f) => f.group === group.name))
+          .map((v) => v.horizonMs);
+        if (horizons.length) engine.enableRetention(Math.max(...horizons));
+      }
       this.groups.set(group.name, engine);
       const list = this.groupsByStream.get(group.stream) ?? [];
       list.push(engine);
@@ -60,6 +74,11 @@ export class Core {
     const key = keyString(row[plan.keyField]);
     if (key === null) throw new Error(`table \`${table}\` row has no key \`${plan.keyField}\``);
     this.tables.put(table, key, validFrom, seq, row);
+  }
+
+  /** Evicts, in every group, what entities not updated lately hold beyond retention. */
+  evictIdle(): void {
+    for (const group of this.groups.values()) group.evictIdle();
   }
 
   /** The whole state as plain data (typed arrays inside), for checkpoints; carries the plan's hash. */

@@ -7,6 +7,7 @@ import { whereVariables } from '../../definitions/compile.js';
 import type { ExpressionPlan, FeatureGroupPlan, Plan } from '../../definitions/plan.js';
 import { compileCel } from '../../expressions/cel.js';
 import type { CoreEvent } from './event.js';
+import type { PrefixSnapshot } from './evicted-prefix.js';
 import { keyString } from './keys.js';
 import { buildLayout, emptyValue, type TimelineLayout } from './layout.js';
 import type { ReferenceTables } from './reference-tables.js';
@@ -37,6 +38,15 @@ export interface GroupSnapshot {
   readonly seqs: Float64Array;
   readonly numeric: readonly Float64Array[];
   readonly categorical: readonly Int32Array[];
+  /** Online retention: the greatest event time applied, the first readable time, evicted prefixes by entity. */
+  readonly watermark?: number;
+  readonly readableFrom?: number;
+  readonly evicted?: { readonly entities: readonly number[]; readonly prefixes: readonly PrefixSnapshot[] };
+}
+
+/** A read at a time whose windows reach events that online retention has evicted. */
+export class EvictedRangeError extends Error {
+  readonly code = 'TRIBUTARY_EVICTED_RANGE';
 }
 
 type FieldReader = (fields: Readonly<Record<string, unknown>>, rows: Record<string, unknown>) => unknown;
@@ -81,6 +91,16 @@ export class FeatureGroupEngine {
   private readonly ids: Int32Array;
   /** Events seen, applied, and left out by the filter or for lack of a key. */
   readonly stats = { applied: 0, filtered: 0, unkeyed: 0 };
+  /** Greatest event time applied. */
+  private watermark = Number.NEGATIVE_INFINITY;
+  /** Online retention: the horizon of the views reading this group, or null when every event is kept. */
+  private retentionHorizonMs: number | null = null;
+  /** Events before this may be evicted (watermark − horizon − the longest window span). */
+  private cutoff = Number.NEGATIVE_INFINITY;
+  /** How far past the cutoff an entity's oldest event may lag before it is evicted (amortises the moves). */
+  private evictionSlack = 0;
+  /** Reads before this time are refused: their windows could reach evicted events. */
+  private readableFrom = Number.NEGATIVE_INFINITY;
 
   constructor(
     plan: Plan,
@@ -97,6 +117,36 @@ export class FeatureGroupEngine {
     this.categoricalReaders = this.layout.categoricalFields.map((f) => fieldReader(f, aliases));
     this.numbers = new Float64Array(this.layout.numericFields.length);
     this.ids = new Int32Array(this.layout.categoricalFields.length);
+  }
+
+  /**
+   * Bounds the state online: an entity's events older than the latest event time minus `horizonMs` minus the
+   * longest window are folded into running aggregates and dropped. A no-op for a group with an all-history
+   * aggregation that needs every event (countDistinct, approxCountDistinct, approxQuantile without window).
+   */
+  enableRetention(horizonMs: number): void {
+    const { spanMs, supported } = this.layout.retention;
+    if (!supported) return;
+    this.retentionHorizonMs = horizonMs;
+    this.evictionSlack = Math.max(1, Math.floor((spanMs + horizonMs) / 4));
+    this.cutoff = this.watermark - horizonMs - spanMs;
+  }
+
+  get retentionEnabled(): boolean {
+    return this.retentionHorizonMs !== null;
+  }
+
+  private evict(timeline: Timeline): void {
+    timeline.evictBefore(this.cutoff);
+    const readable = this.cutoff + this.layout.retention.spanMs;
+    if (readable > this.readableFrom) this.readableFrom = readable;
+  }
+
+  /** Evicts what entities not updated lately still hold past the cutoff (active ones evict as they go). */
+  evictIdle(): void {
+    if (this.retentionHorizonMs === null) return;
+    for (const timeline of this.timelines.values())
+      if (timeline.oldestTime < this.cutoff) this.evict(timeline);
   }
 
   /** Applies one event; false when it has no key for this group's entity or the filter leaves it out. */
@@ -134,6 +184,12 @@ export class FeatureGroupEngine {
     if (!timeline) this.timelines.set(key, (timeline = new Timeline(this.shared)));
     timeline.insert(event.time, event.seq, numbers, ids);
     this.stats.applied++;
+    if (event.time > this.watermark) {
+      this.watermark = event.time;
+      if (this.retentionHorizonMs !== null)
+        this.cutoff = event.time - this.retentionHorizonMs - this.layout.retention.spanMs;
+    }
+    if (timeline.oldestTime < this.cutoff - this.evictionSlack) this.evict(timeline);
     return true;
   }
 
@@ -197,6 +253,10 @@ export class FeatureGroupEngine {
 
   /** Writes the group's features for `key` as of t into out[offset…], in aggregation order. */
   read(key: string, t: number, out: unknown[], offset = 0): void {
+    if (t < this.readableFrom)
+      throw new EvictedRangeError(
+        `feature group \`${this.group.name}\`: a read at ${t} (epoch ms) reaches events evicted from the online state (readable from ${this.readableFrom}); use the offline engine`,
+      );
     const timeline = this.timelines.get(key);
     if (timeline) timeline.read(t, out, offset);
     else
@@ -223,14 +283,32 @@ export class FeatureGroupEngine {
     const categorical = this.layout.categoricalFields.map(() => new Int32Array(total));
     let e = 0;
     let at = 0;
+    const evicted = { entities: [] as number[], prefixes: [] as PrefixSnapshot[] };
     for (const [key, timeline] of this.timelines) {
+      const prefix = timeline.prefixSnapshot();
+      if (prefix) {
+        evicted.entities.push(e);
+        evicted.prefixes.push(prefix);
+      }
       keys[e] = key;
       counts[e++] = timeline.n;
       timeline.copyTo(times, seqs, numeric, categorical, at);
       at += timeline.n;
     }
     const dictionaries = this.shared.dictionaries.map((d) => [...d.values]);
-    return { dictionaries, keys, counts, times, seqs, numeric, categorical };
+    const { watermark, readableFrom } = this;
+    return {
+      dictionaries,
+      keys,
+      counts,
+      times,
+      seqs,
+      numeric,
+      categorical,
+      watermark,
+      readableFrom,
+      evicted,
+    };
   }
 
   /** Loads a snapshot into an empty engine; indexes are rebuilt by the reads that need them. */
@@ -242,14 +320,20 @@ export class FeatureGroupEngine {
       for (const value of values) dictionary.idOf(value);
     });
     const { keys, counts } = snapshot;
+    const timelines: Timeline[] = new Array(keys.length);
     let at = 0;
     for (let e = 0; e < keys.length; e++) {
       const count = counts[e]!;
-      const timeline = new Timeline(this.shared, count);
+      const timeline = (timelines[e] = new Timeline(this.shared, count));
       timeline.appendBatch(snapshot, at, at + count);
       this.timelines.set(keys[e]!, timeline);
       at += count;
     }
+    snapshot.evicted?.entities.forEach((e, i) => timelines[e]!.restorePrefix(snapshot.evicted!.prefixes[i]!));
+    this.watermark = snapshot.watermark ?? Number.NEGATIVE_INFINITY;
+    this.readableFrom = snapshot.readableFrom ?? Number.NEGATIVE_INFINITY;
+    if (this.retentionHorizonMs !== null)
+      this.cutoff = this.watermark - this.retentionHorizonMs - this.layout.retention.spanMs;
   }
 
   /** Drops an entity's state (the offline sweep, once it has read every spine row of the entity). */

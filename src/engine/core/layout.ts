@@ -53,9 +53,60 @@ export interface TimelineLayout {
   readonly summarySlots: readonly { readonly column: number; readonly window: number }[];
   readonly presence: readonly PresenceSpec[];
   readonly readers: readonly AggregationReader[];
+  readonly retention: RetentionSpec;
+}
+
+/**
+ * What a timeline may forget (online retention): windowed reads reach back at most `spanMs` (the longest window
+ * plus its bucket) before a read time; all-history aggregations read evicted events through running aggregates:
+ * a count, a numeric summary per all-history slot, and per first/last set the first `firstK[p]` and last
+ * `lastK[p]` rows. `supported` is false when an all-history aggregation needs every event (countDistinct,
+ * approxCountDistinct, approxQuantile): such a group keeps all its events.
+ */
+export interface RetentionSpec {
+  readonly spanMs: number;
+  readonly supported: boolean;
+  readonly firstK: readonly number[];
+  readonly lastK: readonly number[];
 }
 
 const SUMMARY_FNS = new Set<AggregationFn>(['sum', 'mean', 'min', 'max', 'stddev', 'variance']);
+
+/** All-history aggregations whose evicted events fold into running aggregates. */
+const FOLDABLE_FNS = new Set<AggregationFn>([
+  'count',
+  ...SUMMARY_FNS,
+  'first',
+  'last',
+  'firstK',
+  'lastK',
+  'timeSinceFirst',
+  'timeSinceLast',
+]);
+
+function retentionOf(
+  readers: readonly AggregationReader[],
+  windows: readonly WindowSpec[],
+  presenceSets: number,
+): RetentionSpec {
+  let spanMs = 0;
+  let supported = true;
+  const firstK = new Array<number>(presenceSets).fill(0);
+  const lastK = new Array<number>(presenceSets).fill(0);
+  for (const reader of readers) {
+    const { windowMs, bucketMs } = windows[reader.window]!;
+    if (windowMs !== null) {
+      spanMs = Math.max(spanMs, windowMs + (bucketMs ?? 0));
+      continue;
+    }
+    if (!FOLDABLE_FNS.has(reader.fn)) supported = false;
+    if (reader.fn === 'first' || reader.fn === 'firstK')
+      firstK[reader.presence] = Math.max(firstK[reader.presence]!, reader.k);
+    if (reader.fn === 'last' || reader.fn === 'lastK')
+      lastK[reader.presence] = Math.max(lastK[reader.presence]!, reader.k);
+  }
+  return { spanMs, supported, firstK, lastK };
+}
 
 /** The type of each field a group's events carry (stream fields, then `alias.field` for lookups). */
 export function fieldTypesOf(plan: Plan, group: FeatureGroupPlan): Map<string, ValueType> {
@@ -145,6 +196,7 @@ export function buildLayout(plan: Plan, group: FeatureGroupPlan): TimelineLayout
     summarySlots,
     presence,
     readers,
+    retention: retentionOf(readers, windows, presence.length),
   };
 }
 

@@ -10,11 +10,12 @@
  */
 import { Dictionary } from './dictionary.js';
 import { DISTINCT_SCAN_LIMIT, DistinctIndex, DistinctScan } from './distinct-index.js';
+import { EvictedPrefix, type PrefixRow, type PrefixSnapshot } from './evicted-prefix.js';
 import { type AggregationReader, type ColumnRef, emptyValue, type TimelineLayout } from './layout.js';
 import { DDSketch } from './operators/ddsketch.js';
 import { estimateFromRegisters, REGISTERS, rankOf, registerOf } from './operators/hyperloglog.js';
 import * as summary from './operators/numeric-summary.js';
-import { regionCapacity, Slab, type SlabChunk } from './slab.js';
+import { MIN_REGION, regionCapacity, Slab, type SlabChunk } from './slab.js';
 import { SlidingHyperLogLog } from './sliding-hll.js';
 import { TILE_SCAN_LIMIT, TileTree } from './tile-tree.js';
 
@@ -128,6 +129,9 @@ function lowerBoundInt(values: Int32Array, end: number, x: number): number {
   return lo;
 }
 
+const NO_ROWS: readonly PrefixRow[] = [];
+const NO_VALUES: unknown[] = [];
+
 /** Whether all columns of a first/last set are non-null in the row given by numbers/ids. */
 function presentIn(
   columns: readonly ColumnRef[],
@@ -154,6 +158,8 @@ export class Timeline {
   private hlls: (SlidingHyperLogLog | null)[] | null = null;
   private hllCaches: (HllReadCache | undefined)[] | null = null;
   private presence: (PresenceList | null)[] | null = null;
+  /** Running aggregates of the events evicted by retention (online only), or null when none was. */
+  private prefix: EvictedPrefix | null = null;
 
   constructor(
     private readonly shared: GroupShared,
@@ -163,6 +169,20 @@ export class Timeline {
     this.address = shared.slab.allocate(this.capacity);
     this.chunk = shared.slab.chunkOf(this.address);
     this.base = Slab.offsetOf(this.address);
+  }
+
+  /** Earliest event time held, or +Infinity when empty. */
+  get oldestTime(): number {
+    return this.n > 0 ? this.chunk.times[this.base]! : Number.POSITIVE_INFINITY;
+  }
+
+  /** The evicted prefix as plain data (checkpoints), or null. */
+  prefixSnapshot(): PrefixSnapshot | null {
+    return this.prefix?.snapshot() ?? null;
+  }
+
+  restorePrefix(snapshot: PrefixSnapshot): void {
+    this.prefix = new EvictedPrefix(this.shared.layout, snapshot);
   }
 
   /** Latest event time, or -Infinity when empty. */
@@ -194,9 +214,12 @@ export class Timeline {
 
   /** Moves to a region that holds at least `needed` events. */
   private reserve(needed: number): void {
-    if (needed <= this.capacity) return;
+    if (needed > this.capacity) this.moveTo(regionCapacity(needed));
+  }
+
+  /** Moves the events to a new region of `capacity` (≥ n) and frees the old one. */
+  private moveTo(capacity: number): void {
     const slab = this.shared.slab;
-    const capacity = regionCapacity(needed);
     const address = slab.allocate(capacity);
     const chunk = slab.chunkOf(address);
     const base = Slab.offsetOf(address);
@@ -283,11 +306,78 @@ export class Timeline {
     list.insert(position, n, present);
   }
 
+  /** Whether the event at `position` has every field of first/last set p. */
+  private presentAt(p: number, position: number): boolean {
+    const { chunk } = this;
+    const slot = this.base + position;
+    const columns = this.shared.layout.presence[p]!.columns;
+    for (let i = 0; i < columns.length; i++) {
+      const ref = columns[i]!;
+      if (
+        ref.kind === 'num'
+          ? Number.isNaN(chunk.numeric[ref.index]![slot])
+          : chunk.categorical[ref.index]![slot]! < 0
+      )
+        return false;
+    }
+    return true;
+  }
+
+  /**
+   * Retention (online): folds the events with time < cutoff into the evicted prefix and drops them from the
+   * columns. Reads must then stay at or after cutoff + the layout's retention span (the group engine checks).
+   */
+  evictBefore(cutoff: number): void {
+    const prefix = (this.prefix ??= new EvictedPrefix(this.shared.layout));
+    if (cutoff > prefix.before) prefix.before = cutoff;
+    const { chunk, base, n } = this;
+    const lo = lowerBound(chunk.times, base, n, prefix.before);
+    if (lo === 0) return;
+    let row = 0;
+    const numberAt = (c: number) => chunk.numeric[c]![base + row]!;
+    const idAt = (c: number) => chunk.categorical[c]![base + row]!;
+    const present = (p: number) => this.presentAt(p, row);
+    for (; row < lo; row++)
+      prefix.add(chunk.times[base + row]!, chunk.seqs[base + row]!, numberAt, idAt, present);
+    chunk.times.copyWithin(base, base + lo, base + n);
+    chunk.seqs.copyWithin(base, base + lo, base + n);
+    for (const column of chunk.numeric) column.copyWithin(base, base + lo, base + n);
+    for (const column of chunk.categorical) column.copyWithin(base, base + lo, base + n);
+    const kept = n - lo;
+    this.n = kept;
+    // Positions moved: indexes start again (rebuilt by the reads that need them).
+    this.trees = null;
+    this.distinct = null;
+    this.hlls = null;
+    this.hllCaches = null;
+    if (this.presence) {
+      const lists = this.presence;
+      this.presence = null;
+      for (let p = 0; p < lists.length; p++) {
+        if (!lists[p]) continue;
+        for (let i = 0; i < kept; i++) this.notePresence(p, i, i, this.presentAt(p, i));
+      }
+    }
+    if (this.capacity > MIN_REGION && kept <= this.capacity / 4) this.moveTo(regionCapacity(kept * 2));
+  }
+
   /**
    * Adds one event. `numbers` and `ids` hold its values for the layout's numeric (NaN = null) and categorical
    * (-1 = null) columns; they are copied, so callers reuse them.
    */
   insert(time: number, seq: number, numbers: Float64Array, ids: Int32Array): void {
+    if (this.prefix !== null && time < this.prefix.before) {
+      // Late, and older than anything a windowed read reaches: only the running aggregates change.
+      const sets = this.shared.layout.presence;
+      this.prefix.add(
+        time,
+        seq,
+        (c) => numbers[c]!,
+        (c) => ids[c]!,
+        (p) => presentIn(sets[p]!.columns, numbers, ids),
+      );
+      return;
+    }
     const n = this.n;
     if (n === this.capacity) this.reserve(n + 1);
     const { chunk, base } = this;
@@ -367,7 +457,7 @@ export class Timeline {
   read(t: number, out: unknown[], offset: number): void {
     const shared = this.shared;
     const layout = shared.layout;
-    const { n, chunk, base } = this;
+    const { n, chunk, base, prefix } = this;
     const times = chunk.times;
     const hi = n > 0 && times[base + n - 1]! < t ? n : lowerBound(times, base, n, t);
     const windows = layout.windows;
@@ -391,12 +481,15 @@ export class Timeline {
         summary.init(shared.summaries, o);
         summary.addBatch(shared.summaries, o, chunk.numeric[column]!, base + lo, base + hi);
       } else this.treeOf(column).query(chunk.numeric[column]!, base, n, lo, hi, shared.summaries, o);
+      if (prefix !== null && windows[window]!.windowMs === null)
+        summary.merge(shared.summaries, o, prefix.summaries, o);
     }
     const readers = layout.readers;
     for (let r = 0; r < readers.length; r++) {
       const reader = readers[r]!;
       const lo = shared.lows[reader.window]!;
-      out[offset + r] = lo < hi ? this.value(reader, lo, hi, t) : emptyValue(reader.fn);
+      const evicted = prefix !== null && prefix.count > 0 && windows[reader.window]!.windowMs === null;
+      out[offset + r] = lo < hi || evicted ? this.value(reader, lo, hi, t) : emptyValue(reader.fn);
     }
   }
 
@@ -412,7 +505,7 @@ export class Timeline {
     const { chunk, base } = this;
     switch (reader.fn) {
       case 'count':
-        return hi - lo;
+        return hi - lo + (this.evictedFor(reader)?.count ?? 0);
       case 'sum':
         return summary.sum(s, o);
       case 'mean':
@@ -426,9 +519,11 @@ export class Timeline {
       case 'stddev':
         return summary.stddev(s, o);
       case 'timeSinceLast':
-        return t - chunk.times[base + hi - 1]!;
-      case 'timeSinceFirst':
-        return t - chunk.times[base + lo]!;
+        return hi > lo ? t - chunk.times[base + hi - 1]! : t - this.evictedFor(reader)!.lastTime;
+      case 'timeSinceFirst': {
+        const evicted = this.evictedFor(reader);
+        return evicted !== null && evicted.count > 0 ? t - evicted.firstTime : t - chunk.times[base + lo]!;
+      }
       case 'countDistinct': {
         const column = reader.catColumn;
         const ids = chunk.categorical[column]!;
@@ -498,24 +593,57 @@ export class Timeline {
     return estimateFromRegisters(registers);
   }
 
+  /** The evicted prefix when this reader covers all history and events were evicted, else null. */
+  private evictedFor(reader: AggregationReader): EvictedPrefix | null {
+    return this.prefix !== null && this.shared.layout.windows[reader.window]!.windowMs === null
+      ? this.prefix
+      : null;
+  }
+
   private recency(reader: AggregationReader, lo: number, hi: number): unknown {
     const list = this.presence?.[reader.presence] ?? null;
     const from = list === null ? lo : list.from(lo);
     const to = list === null ? hi : list.from(hi);
     const fromEnd = reader.fn === 'last' || reader.fn === 'lastK';
-    const taken = Math.min(reader.k, to - from);
+    // Evicted rows come before every held one: after them from the end, before them from the start.
+    const evicted = this.evictedFor(reader);
+    const rows =
+      evicted === null ? NO_ROWS : (fromEnd ? evicted.lastRows : evicted.firstRows)[reader.presence]!;
+    const held = to - from;
+    const taken = Math.min(reader.k, held + rows.length);
     const single = reader.fn === 'first' || reader.fn === 'last';
     if (single && taken === 0) return null;
-    if (single) {
-      const index = fromEnd ? to - 1 : from;
-      return this.valueAt(reader, list === null ? index : list.at(index));
-    }
-    const result: unknown[] = new Array(taken);
+    const result: unknown[] = single ? NO_VALUES : new Array(taken);
     for (let i = 0; i < taken; i++) {
-      const index = fromEnd ? to - 1 - i : from + i;
-      result[i] = this.valueAt(reader, list === null ? index : list.at(index));
+      let value: unknown;
+      if (fromEnd) {
+        if (i < held) {
+          const index = to - 1 - i;
+          value = this.valueAt(reader, list === null ? index : list.at(index));
+        } else value = this.rowValue(reader, rows[rows.length - 1 - (i - held)]!);
+      } else if (i < rows.length) value = this.rowValue(reader, rows[i]!);
+      else {
+        const index = from + i - rows.length;
+        value = this.valueAt(reader, list === null ? index : list.at(index));
+      }
+      if (single) return value;
+      result[i] = value;
     }
     return result;
+  }
+
+  /** A first/last value from an evicted row. */
+  private rowValue(reader: AggregationReader, row: PrefixRow): unknown {
+    const refs = reader.values;
+    const one = (ref: ColumnRef) => {
+      if (ref.kind === 'num') return row.numbers[ref.index]!;
+      const id = row.ids[ref.index]!;
+      return id < 0 ? null : this.shared.dictionaries[ref.index]!.values[id];
+    };
+    if (refs.length === 1) return one(refs[0]!);
+    const record: Record<string, unknown> = {};
+    for (const ref of refs) record[ref.field] = one(ref);
+    return record;
   }
 
   private valueAt(reader: AggregationReader, position: number): unknown {

@@ -74,7 +74,7 @@ export class OnlineProcessor {
     this.plan = options.plan;
     this.log = options.log;
     this.now = options.now ?? Date.now;
-    this.core = new Core(this.plan);
+    this.core = new Core(this.plan, { retention: true });
     const streams = [...new Set(Object.values(this.plan.features).map((g) => g.stream))];
     const tables = [
       ...new Set(Object.values(this.plan.features).flatMap((g) => g.lookups.map((l) => l.table))),
@@ -110,6 +110,7 @@ export class OnlineProcessor {
     const run = this.chain.then(async () => {
       this.pendingRun = null;
       await this.applyAvailable();
+      if (this.rebuilding) this.core.evictIdle(); // entities the replay left behind the horizon
       this.rebuilding = false;
     });
     this.pendingRun = run;
@@ -200,6 +201,7 @@ export class OnlineProcessor {
     const store = this.options.checkpoints;
     if (!store) return Promise.resolve(0);
     const run = this.chain.then(() => {
+      this.core.evictIdle(); // what idle entities hold beyond retention need not be written
       const createdAt = this.now();
       const bytes = store.save({
         planHash: this.plan.hash,
