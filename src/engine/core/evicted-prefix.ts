@@ -56,8 +56,8 @@ export class EvictedPrefix {
       this.firstTime = snapshot.firstTime;
       this.lastTime = snapshot.lastTime;
       this.summaries.set(snapshot.summaries);
-      snapshot.firstRows.forEach((rows, p) => this.firstRows[p]!.push(...rows));
-      snapshot.lastRows.forEach((rows, p) => this.lastRows[p]!.push(...rows));
+      for (const [p, rows] of snapshot.firstRows.entries()) this.firstRows[p]!.push(...rows);
+      for (const [p, rows] of snapshot.lastRows.entries()) this.lastRows[p]!.push(...rows);
     }
   }
 

@@ -329,7 +329,9 @@ export class FeatureGroupEngine {
       this.timelines.set(keys[e]!, timeline);
       at += count;
     }
-    snapshot.evicted?.entities.forEach((e, i) => timelines[e]!.restorePrefix(snapshot.evicted!.prefixes[i]!));
+    const evicted = snapshot.evicted;
+    if (evicted)
+      for (const [i, e] of evicted.entities.entries()) timelines[e]!.restorePrefix(evicted.prefixes[i]!);
     this.watermark = snapshot.watermark ?? Number.NEGATIVE_INFINITY;
     this.readableFrom = snapshot.readableFrom ?? Number.NEGATIVE_INFINITY;
     if (this.retentionHorizonMs !== null)
