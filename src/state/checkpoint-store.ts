@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { CoreSnapshot } from '../engine/core/core.js';
-import { writeDurably } from '../log/embedded/durable-file.js';
+import { writeDurably, writeDurablyAsync } from '../log/embedded/durable-file.js';
 
 const MAGIC = Buffer.from('TRIBCKP2');
 
@@ -34,9 +34,19 @@ export class CheckpointStore {
   }
 
   save(checkpoint: Checkpoint): number {
-    const body = serialize(checkpoint);
-    writeDurably(this.file, Buffer.concat([MAGIC, body]));
-    return body.length + MAGIC.length;
+    const bytes = this.encode(checkpoint);
+    writeDurably(this.file, bytes);
+    return bytes.length;
+  }
+
+  /** The checkpoint's bytes: serialise now, while the state it holds is consistent; write them later. */
+  encode(checkpoint: Checkpoint): Buffer {
+    return Buffer.concat([MAGIC, serialize(checkpoint)]);
+  }
+
+  /** Writes encoded bytes atomically and durably, off the event loop. */
+  write(bytes: Buffer): Promise<void> {
+    return writeDurablyAsync(this.file, bytes);
   }
 
   /** The last checkpoint, or null when there is none (or it is unreadable: the log is replayed from 0). */

@@ -44,6 +44,14 @@ export interface GroupSnapshot {
   readonly evicted?: { readonly entities: readonly number[]; readonly prefixes: readonly PrefixSnapshot[] };
 }
 
+/** One entity's events as stored: sorted by (time, seq), categorical values as dictionary ids. */
+export interface EntityColumns {
+  readonly times: Float64Array;
+  readonly seqs: Float64Array;
+  readonly numeric: readonly Float64Array[];
+  readonly categorical: readonly Int32Array[];
+}
+
 /** A read at a time whose windows reach events that online retention has evicted. */
 export class EvictedRangeError extends Error {
   readonly code = 'TRIBUTARY_EVICTED_RANGE';
@@ -269,6 +277,26 @@ export class FeatureGroupEngine {
     const values: unknown[] = new Array(this.names.length);
     this.read(key, t, values);
     return Object.fromEntries(this.names.map((name, i) => [name, values[i]]));
+  }
+
+  /** One entity's events as stored (copies), or null when it has none: for stores that write entity by entity. */
+  entityColumns(key: string): EntityColumns | null {
+    const timeline = this.timelines.get(key);
+    if (!timeline) return null;
+    const n = timeline.n;
+    const columns = {
+      times: new Float64Array(n),
+      seqs: new Float64Array(n),
+      numeric: this.layout.numericFields.map(() => new Float64Array(n)),
+      categorical: this.layout.categoricalFields.map(() => new Int32Array(n)),
+    };
+    timeline.copyTo(columns.times, columns.seqs, columns.numeric, columns.categorical, 0);
+    return columns;
+  }
+
+  /** Every entity key held. */
+  keys(): IterableIterator<string> {
+    return this.timelines.keys();
   }
 
   /** The group's state as plain data, for checkpoints: the dictionaries' values and every entity's events. */

@@ -129,6 +129,21 @@ function lowerBoundInt(values: Int32Array, end: number, x: number): number {
   return lo;
 }
 
+/**
+ * Copies `n` values from `from[fromAt…]` to `to[toAt…]`: a plain loop for the short runs most entities hold (no
+ * subarray view to allocate), `set` for long ones.
+ */
+function copyRange<T extends Float64Array | Int32Array>(
+  from: T,
+  fromAt: number,
+  to: T,
+  toAt: number,
+  n: number,
+): void {
+  if (n > 64) to.set(from.subarray(fromAt, fromAt + n), toAt);
+  else for (let i = 0; i < n; i++) to[toAt + i] = from[fromAt + i]!;
+}
+
 const NO_ROWS: readonly PrefixRow[] = [];
 const NO_VALUES: unknown[] = [];
 
@@ -199,11 +214,11 @@ export class Timeline {
     at: number,
   ): void {
     const { chunk, base, n } = this;
-    times.set(chunk.times.subarray(base, base + n), at);
-    seqs.set(chunk.seqs.subarray(base, base + n), at);
-    for (let c = 0; c < numeric.length; c++) numeric[c]!.set(chunk.numeric[c]!.subarray(base, base + n), at);
+    copyRange(chunk.times, base, times, at, n);
+    copyRange(chunk.seqs, base, seqs, at, n);
+    for (let c = 0; c < numeric.length; c++) copyRange(chunk.numeric[c]!, base, numeric[c]!, at, n);
     for (let c = 0; c < categorical.length; c++)
-      categorical[c]!.set(chunk.categorical[c]!.subarray(base, base + n), at);
+      copyRange(chunk.categorical[c]!, base, categorical[c]!, at, n);
   }
 
   /** Gives the region back to the slab; the timeline must not be used afterwards. */

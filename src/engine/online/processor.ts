@@ -55,6 +55,8 @@ export class OnlineProcessor {
   private readonly watermarks = new Map<string, number>();
   private readonly viewStreams = new Map<string, readonly string[]>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** The checkpoint file being written, if any: the next one waits for it. */
+  private writing: Promise<void> = Promise.resolve();
   private pendingRun: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private applied = 0;
@@ -165,6 +167,7 @@ export class OnlineProcessor {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.chain;
+    await this.writing;
   }
 
   private async applyAvailable(): Promise<void> {
@@ -196,27 +199,42 @@ export class OnlineProcessor {
     }
   }
 
-  /** Writes a checkpoint of the state and the positions it reflects (between runs, so they agree). */
+  /**
+   * Writes a checkpoint of the state and the positions it reflects. The state is copied between runs (so that
+   * state and positions agree); the file is written afterwards, off the event loop, while records go on being
+   * applied. Checkpoints are written one at a time; resolves with the bytes written.
+   */
   checkpoint(): Promise<number> {
     const store = this.options.checkpoints;
     if (!store) return Promise.resolve(0);
-    const run = this.chain.then(() => {
+    let createdAt = 0;
+    const encoded = this.chain.then(() => {
       this.core.evictIdle(); // what idle entities hold beyond retention need not be written
-      const createdAt = this.now();
-      const bytes = store.save({
+      createdAt = this.now();
+      return store.encode({
         planHash: this.plan.hash,
         positions: Object.fromEntries(this.positions),
         snapshot: this.core.snapshot(),
         watermarks: Object.fromEntries(this.watermarks),
         createdAt,
       });
+    });
+    this.chain = encoded.then(
+      () => undefined,
+      (error) => {
+        this.failure = error;
+      },
+    );
+    const written = Promise.all([encoded, this.writing]).then(async ([bytes]) => {
+      await store.write(bytes);
       this.lastCheckpointAt = createdAt;
-      return bytes;
+      return bytes.length;
     });
-    this.chain = run.catch((error) => {
-      this.failure = error;
-    });
-    return run;
+    this.writing = written.then(
+      () => undefined,
+      () => undefined,
+    );
+    return written;
   }
 
   /** The greatest event time applied among the streams a view reads (-Infinity when none). */
