@@ -5,7 +5,8 @@
  * and autocannon, in this process, loads it with random customers as of the latest event time: one vector per
  * GET at a fixed 10k requests/s over 8 connections (read_p99_ms_at_10k_rps), GETs as fast as they go
  * (get_vectors_per_s), batches of 100 keys as fast as they go (vectors_per_s), and 5k reads/s while 10k events/s
- * are ingested (freshness_p99_ms, from the server's freshness histogram). The ingested events stay in the cached
+ * are ingested (freshness_p99_ms, from the server's freshness histogram). floor_p99_ms_at_10k_rps loads a bare
+ * fastify server answering a fixed vector the same way: what the HTTP stack and the load generator cost alone. The ingested events stay in the cached
  * log: each run adds 100k events to it (apply_events_per_s counts what the server applied).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -58,27 +59,35 @@ async function ensureLog(dir: string, log: (line: string) => void): Promise<void
   (await import('node:fs')).writeFileSync(join(dir, 'ready'), '');
 }
 
-function startServer(dir: string): Promise<{
-  child: ChildProcess;
-  port: number;
-  applySeconds: number;
-  applied: number;
-  rss: number;
-  latestEventTime: number;
-}> {
-  const script = new URL('../serve/server-process.js', import.meta.url).pathname;
+/** Starts bench/serve/<script>.js in a child process; resolves with the JSON line it prints when ready. */
+function startChild<T>(
+  script: string,
+  args: string[],
+  nodeOptions: string[] = [],
+): Promise<T & { child: ChildProcess }> {
+  const path = new URL(`../serve/${script}.js`, import.meta.url).pathname;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=8192', script, dir], {
+    const child = spawn(process.execPath, [...nodeOptions, path, ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     child.stdout!.on('data', (chunk) => {
       out += chunk;
       const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ child, ...JSON.parse(line) });
+      if (line) resolve({ child, ...(JSON.parse(line) as T) });
     });
-    child.on('exit', (code) => reject(new Error(`the server exited (${code})`)));
+    child.on('exit', (code) => reject(new Error(`${script} exited (${code})`)));
   });
+}
+
+function startServer(dir: string) {
+  return startChild<{
+    port: number;
+    applySeconds: number;
+    applied: number;
+    rss: number;
+    latestEventTime: number;
+  }>('server-process', [dir], ['--expose-gc', '--max-old-space-size=8192']);
 }
 
 const randomCustomer = (random: () => number) => `c${Math.floor(CUSTOMERS * random() ** 1.5)}`;
@@ -213,6 +222,11 @@ export async function run(log: (line: string) => void): Promise<Metrics> {
       ingestLoad(server.port, 10_000),
     ]);
     const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+    log(`the floor: a bare fastify server answering a fixed vector, GETs at 10,000 requests/s…`);
+    const bare = await startChild<{ port: number }>('bare-server', []);
+    const floor = await randomReads(bare.port, { rate: 10_000, connections: 8, at }).finally(() =>
+      bare.child.kill('SIGKILL'),
+    );
     const errors =
       fixed.non2xx +
       max.non2xx +
@@ -228,6 +242,7 @@ export async function run(log: (line: string) => void): Promise<Metrics> {
       apply_events_per_s: server.applied / server.applySeconds,
       [CUSTOMERS === 1_000_000 ? 'rss_bytes_1m_entities' : `rss_bytes_${CUSTOMERS}_entities`]: server.rss,
       read_p99_ms_at_10k_rps: fixed.latency.p99,
+      floor_p99_ms_at_10k_rps: floor.latency.p99,
       achieved_rps_at_10k: fixed.requests.average,
       vectors_per_s: batches.requests.average * BATCH_KEYS,
       get_vectors_per_s: max.requests.average,
