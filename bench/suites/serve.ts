@@ -224,9 +224,12 @@ export async function run(log: (line: string) => void): Promise<Metrics> {
     const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
     log(`the floor: a bare fastify server answering a fixed vector, GETs at 10,000 requests/s…`);
     const bare = await startChild<{ port: number }>('bare-server', []);
-    const floor = await randomReads(bare.port, { rate: 10_000, connections: 8, at }).finally(() =>
-      bare.child.kill('SIGKILL'),
-    );
+    let floor: autocannon.Result;
+    try {
+      floor = await randomReads(bare.port, { rate: 10_000, connections: 8, at });
+    } finally {
+      bare.child.kill('SIGKILL');
+    }
     const errors =
       fixed.non2xx +
       max.non2xx +

@@ -44,9 +44,11 @@ export interface StoredEvent {
 
 /** An accepted event as read back from the log (decoded in place, without copying the bytes). */
 export function decodeStoredEvent(value: Uint8Array): StoredEvent {
-  return JSON.parse(
-    Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'),
-  ) as StoredEvent;
+  // The log hands out Buffers: decode them in place, without a second view.
+  const bytes = Buffer.isBuffer(value)
+    ? value
+    : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return JSON.parse(bytes.toString('utf8')) as StoredEvent;
 }
 
 export interface IntakeOptions {

@@ -86,6 +86,17 @@ describe('record format', () => {
       expect(decodeRecord(flipped, 0)).toBeNull();
     }
   });
+
+  it('keeps offsets and sequences beyond 32 bits, as u64 little-endian', () => {
+    const key = value('k');
+    const buffer = Buffer.alloc(encodedSize(1, 1));
+    const offset = 2 ** 40 + 5;
+    const sequence = Number.MAX_SAFE_INTEGER;
+    encodeRecord(buffer, 0, { offset, sequence, arrivalTime: 1, key, value: value('x') });
+    expect(buffer.readBigUInt64LE(8)).toBe(BigInt(offset));
+    expect(buffer.readBigUInt64LE(16)).toBe(BigInt(sequence));
+    expect(decodeRecord(buffer, 0)).toMatchObject({ offset, sequence });
+  });
 });
 
 describe('the embedded log', () => {

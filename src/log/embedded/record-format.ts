@@ -38,8 +38,8 @@ export function encodeRecord(out: Buffer, at: number, record: EncodedFields): nu
   const bodyLength = FIXED_BODY_BYTES + record.key.length + record.value.length;
   const body = at + HEADER_BYTES;
   out.writeUInt32LE(bodyLength, at);
-  out.writeBigUInt64LE(BigInt(record.offset), body);
-  out.writeBigUInt64LE(BigInt(record.sequence), body + 8);
+  writeUint64(out, body, record.offset);
+  writeUint64(out, body + 8, record.sequence);
   out.writeDoubleLE(record.arrivalTime, body + 16);
   out.writeUInt32LE(record.key.length, body + 24);
   out.set(record.key, body + 28);
@@ -70,11 +70,22 @@ export function decodeRecord(data: Buffer, at: number): DecodedRecord | null {
   const keyLength = data.readUInt32LE(body + 24);
   if (FIXED_BODY_BYTES + keyLength > bodyLength) return null;
   return {
-    offset: Number(data.readBigUInt64LE(body)),
-    sequence: Number(data.readBigUInt64LE(body + 8)),
+    offset: readUint64(data, body),
+    sequence: readUint64(data, body + 8),
     arrivalTime: data.readDoubleLE(body + 16),
     key: data.toString('utf8', body + 28, body + 28 + keyLength),
     value: data.subarray(body + 28 + keyLength, end),
     end,
   };
+}
+
+/** A u64 LE below 2^53 as a number, without a BigInt per read (the hot read path decodes millions of these). */
+function readUint64(data: Buffer, at: number): number {
+  return data.readUInt32LE(at) + data.readUInt32LE(at + 4) * 4_294_967_296;
+}
+
+/** Writes a non-negative integer below 2^53 as a u64 LE, without a BigInt. */
+function writeUint64(out: Buffer, at: number, value: number): void {
+  out.writeUInt32LE(value % 4_294_967_296, at);
+  out.writeUInt32LE(Math.floor(value / 4_294_967_296), at + 4);
 }
