@@ -5,7 +5,7 @@
  */
 import type { Plan } from '../../definitions/plan.js';
 import type { CoreEvent } from './event.js';
-import { FeatureGroupEngine, type GroupSnapshot } from './group-engine.js';
+import { type DecodedRows, FeatureGroupEngine, type GroupSnapshot } from './group-engine.js';
 import { keyString } from './keys.js';
 import { ReferenceTables, type TableRowSnapshot } from './reference-tables.js';
 import { type Vector, ViewEngine } from './view-engine.js';
@@ -65,6 +65,27 @@ export class Core {
       return;
     }
     for (let g = 0; g < groups.length; g++) groups[g]!.add(event);
+  }
+
+  /**
+   * The fields to decode for `stream` when its events may be applied as columns (addDecoded): every group reading
+   * it takes columns (no filter, no lookups). Null otherwise.
+   */
+  columnFields(stream: string): { numeric: string[]; values: string[] } | null {
+    const groups = this.groupsByStream.get(stream) ?? [];
+    if (!groups.length || !groups.every((g) => g.takesColumns)) return null;
+    const numeric = new Set<string>();
+    const values = new Set<string>();
+    for (const group of groups) {
+      for (const f of group.columnFields.numeric) numeric.add(f);
+      for (const f of group.columnFields.values) values.add(f);
+    }
+    return { numeric: [...numeric], values: [...values] };
+  }
+
+  /** Applies a stream's events given as columns (see columnFields), in order. */
+  addDecoded(stream: string, rows: DecodedRows): void {
+    for (const group of this.groupsByStream.get(stream) ?? []) group.addDecoded(rows);
   }
 
   /** Adds a reference-table row version (valid from its validFrom field). */

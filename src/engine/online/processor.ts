@@ -14,6 +14,8 @@ import type { Log } from '../../log/log.js';
 import type { CheckpointStore } from '../../state/checkpoint-store.js';
 import { Core } from '../core/core.js';
 import type { Vector } from '../core/view-engine.js';
+import type { DecodedColumns } from './decode-worker.js';
+import { StoredEventDecoder } from './decoder.js';
 
 export class HorizonError extends Error {
   readonly code = 'TRIBUTARY_BEYOND_HORIZON';
@@ -40,9 +42,14 @@ export interface ProcessorOptions {
   readonly log: Log;
   readonly checkpoints?: CheckpointStore;
   readonly now?: () => number;
+  /** Parse long backlogs on a second thread (default true); false applies everything on this thread. */
+  readonly decoderThread?: boolean;
 }
 
 const READ_BATCH = 5_000;
+/** A partition this far behind is applied through the decoder thread; the live tail is applied in place. */
+const DECODER_MIN_BACKLOG = 20_000;
+const DECODE_BATCH = 10_000;
 
 export class OnlineProcessor {
   readonly core: Core;
@@ -55,6 +62,9 @@ export class OnlineProcessor {
   private readonly watermarks = new Map<string, number>();
   private readonly viewStreams = new Map<string, readonly string[]>();
   private chain: Promise<unknown> = Promise.resolve();
+  private decoder: StoredEventDecoder | null = null;
+  /** Records applied through the decoder thread (rebuilds and long catch-ups). */
+  decodedOffThread = 0;
   /** The checkpoint file being written, if any: the next one waits for it. */
   private writing: Promise<void> = Promise.resolve();
   private pendingRun: Promise<void> | null = null;
@@ -168,6 +178,8 @@ export class OnlineProcessor {
     this.timer = null;
     await this.chain;
     await this.writing;
+    await this.decoder?.close();
+    this.decoder = null;
   }
 
   private async applyAvailable(): Promise<void> {
@@ -178,6 +190,13 @@ export class OnlineProcessor {
       for (let p = 0; p < partitions; p++) {
         const end = this.log.endOffset(source.name, p);
         let offset = positions[p] ?? 0;
+        if (!source.table && end - offset >= DECODER_MIN_BACKLOG) {
+          const decoder = this.decoderFor(source.name);
+          if (decoder) {
+            await this.applyDecoded(decoder, source.name, p, offset, end);
+            continue;
+          }
+        }
         while (offset < end) {
           const records = await this.log.read(source.name, p, offset, Math.min(READ_BATCH, end - offset));
           if (!records.length) break;
@@ -196,6 +215,69 @@ export class OnlineProcessor {
           this.applied += records.length;
         }
       }
+    }
+  }
+
+  /** The decoder thread, when `stream`'s events can be applied as columns (started on first use). */
+  private decoderFor(stream: string): StoredEventDecoder | null {
+    if (this.options.decoderThread === false) return null;
+    const fields = this.core.columnFields(stream);
+    if (!fields) return null;
+    if (!this.decoder) {
+      const streams: Record<string, { numeric: string[]; values: string[] }> = {};
+      for (const name of Object.keys(this.plan.streams)) {
+        const f = this.core.columnFields(name);
+        if (f) streams[name] = f;
+      }
+      this.decoder = new StoredEventDecoder({ streams });
+    }
+    return this.decoder;
+  }
+
+  /**
+   * Applies records [offset, end) of a partition with the decoder thread: it parses batch k + 1 while this
+   * thread applies batch k, in order, advancing the position batch by batch.
+   */
+  private async applyDecoded(
+    decoder: StoredEventDecoder,
+    stream: string,
+    partition: number,
+    offset: number,
+    end: number,
+  ): Promise<void> {
+    const positions = this.positions.get(stream)!;
+    type Batch = { columns: Promise<DecodedColumns>; seqs: Float64Array; next: number };
+    let inFlight: Batch | null = null;
+    let reading = offset;
+    while (reading < end || inFlight) {
+      let next: Batch | null = null;
+      if (reading < end) {
+        const records = await this.log.read(
+          stream,
+          partition,
+          reading,
+          Math.min(DECODE_BATCH, end - reading),
+        );
+        if (records.length) {
+          const seqs = new Float64Array(records.length);
+          for (let i = 0; i < records.length; i++) seqs[i] = records[i]!.sequence;
+          reading = records[records.length - 1]!.offset + 1;
+          next = { columns: decoder.decode(stream, records), seqs, next: reading };
+        } else reading = end;
+      }
+      if (inFlight) {
+        const { times, numeric, values } = await inFlight.columns;
+        const count = times.length;
+        this.core.addDecoded(stream, { count, times, seqs: inFlight.seqs, numeric, values });
+        let watermark = this.watermarks.get(stream) ?? Number.NEGATIVE_INFINITY;
+        for (let i = 0; i < count; i++) if (times[i]! > watermark) watermark = times[i]!;
+        this.watermarks.set(stream, watermark);
+        positions[partition] = inFlight.next;
+        this.settle(stream, partition, inFlight.next);
+        this.applied += count;
+        this.decodedOffThread += count;
+      }
+      inFlight = next;
     }
   }
 
