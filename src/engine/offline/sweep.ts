@@ -6,9 +6,10 @@
  * sorts out of core).
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { AGGREGATION_FUNCTIONS, type AggregationFn, type Plan } from '../../definitions/plan.js';
 import type { FeatureGroupEngine } from '../core/group-engine.js';
+import { startWorker } from '../worker-thread.js';
 import { computeEntity, type Dictionaries, type EntityTask } from './entity-sweep.js';
 import { decodeCategorical, type StreamStage } from './stage-plan.js';
 import { doubles, type Staging } from './staging.js';
@@ -168,18 +169,6 @@ function localExecutor(sweep: GroupSweep, dictionaries: Dictionaries): Executor 
 const BATCH_EVENTS = 50_000;
 const IN_FLIGHT_PER_WORKER = 3;
 
-/** A sweep worker. Compiled, it is the JavaScript beside this file; from TypeScript sources (tests) it first
- * registers tsx's loader. */
-function startWorker(setup: SweepWorkerSetup): Worker {
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./sweep-worker.js', import.meta.url), { workerData: setup });
-  const source = JSON.stringify(new URL('./sweep-worker.ts', import.meta.url).href);
-  return new Worker(
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); });`,
-    { eval: true, workerData: setup },
-  );
-}
-
 function workerExecutor(sweep: GroupSweep, resources: SweepResources, dictionaries: Dictionaries): Executor {
   const kinds = sweep.outputs.map((o) => (o === null ? null : o instanceof Float64Array ? 'num' : 'other'));
   const numericAt = kinds.flatMap((k, a) => (k === 'num' ? [a] : []));
@@ -193,7 +182,9 @@ function workerExecutor(sweep: GroupSweep, resources: SweepResources, dictionari
     tableRows: resources.tableRows,
     dictionaries,
   };
-  const workers = Array.from({ length: resources.workers }, () => startWorker(setup));
+  const workers = Array.from({ length: resources.workers }, () =>
+    startWorker(import.meta.url, 'sweep-worker', setup),
+  );
   const pending = new Map<number, { resolve: () => void; reject: (e: unknown) => void; worker: Worker }>();
   const load = new Map<Worker, number>(workers.map((w) => [w, 0]));
   let failure: unknown = null;

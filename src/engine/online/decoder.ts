@@ -2,20 +2,10 @@
  * The main thread's side of the decoder thread (decode-worker.ts): packs a batch of log records' values into one
  * transferred buffer and resolves with their decoded columns. Batches are answered in the order sent.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { LogRecord } from '../../log/log.js';
+import { startWorker } from '../worker-thread.js';
 import type { DecodedColumns, DecodeRequest, DecoderSetup } from './decode-worker.js';
-
-/** Compiled, the worker is the JavaScript beside this file; from TypeScript sources (tests) tsx loads it. */
-function startWorker(setup: DecoderSetup): Worker {
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: setup });
-  const source = JSON.stringify(new URL('./decode-worker.ts', import.meta.url).href);
-  return new Worker(
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); });`,
-    { eval: true, workerData: setup },
-  );
-}
 
 export class StoredEventDecoder {
   private readonly worker: Worker;
@@ -27,7 +17,7 @@ export class StoredEventDecoder {
   private failure: unknown = null;
 
   constructor(setup: DecoderSetup) {
-    this.worker = startWorker(setup);
+    this.worker = startWorker(import.meta.url, 'decode-worker', setup);
     this.worker.on('message', (answer: DecodedColumns) => {
       const waiting = this.pending.get(answer.id);
       this.pending.delete(answer.id);
