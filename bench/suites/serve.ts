@@ -2,12 +2,16 @@
  * The online engine and server under load (issue: online engine and serving). The fraud20 group over
  * BENCH_SERVE_CUSTOMERS customers (default 1M) and BENCH_SERVE_EVENTS events (default 20M) spread over 30 days,
  * written once to bench/data/. A server process builds its state from the log (apply_events_per_s, then its RSS),
- * and autocannon, in this process, loads it with random customers as of the latest event time: after a warm-up
- * at the same rate, one vector per GET at a fixed 10k requests/s over 8 connections (read_p99_ms_at_10k_rps), GETs as fast as they go
- * (get_vectors_per_s), batches of 100 keys as fast as they go (vectors_per_s), and 5k reads/s while 10k events/s
- * are ingested (freshness_p99_ms, from the server's freshness histogram). floor_p99_ms_at_10k_rps loads a bare
- * fastify server answering a fixed vector the same way: what the HTTP stack and the load generator cost alone. The ingested events stay in the cached
- * log: each run adds 100k events to it (apply_events_per_s counts what the server applied).
+ * and autocannon, in this process, loads it with random customers as of the latest event time:
+ * - after a warm-up at the same rate, one vector per GET at a fixed 10k requests/s over 8 connections
+ *   (read_p99_ms_at_10k_rps in autocannon's whole milliseconds; server_read_p99_ms_at_10k_rps, request to
+ *   response inside the server, from its own histogram);
+ * - GETs as fast as they go (get_vectors_per_s), batches of 100 keys as fast as they go (vectors_per_s);
+ * - 5k reads/s while 10k events/s are ingested (freshness_p99_ms, from the server's freshness histogram);
+ * - floor_p99_ms_at_10k_rps: a bare fastify server answering a fixed vector, loaded the same way: what the HTTP
+ *   stack and the load generator cost on their own.
+ * The ingested events stay in the cached log: each run adds 100k events to it (apply_events_per_s counts what
+ * the server applied).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -177,14 +181,28 @@ function ingestLoad(port: number, eventsPerSecond: number) {
   });
 }
 
+interface Bucket {
+  readonly le: number;
+  readonly count: number;
+}
+
+/** The cumulative buckets of a Prometheus histogram in the exposition text (the series whose labels match). */
+function histogramBuckets(text: string, name: string, labels = ''): Bucket[] {
+  return [...text.matchAll(new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\d+)`, 'gm'))]
+    .filter((m) => m[1]!.includes(labels))
+    .map((m) => {
+      const le = /le="([^"]+)"/.exec(m[1]!)![1]!;
+      return { le: le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), count: Number(m[2]) };
+    });
+}
+
 /** p99 of a Prometheus histogram in the exposition text, interpolated within its bucket. */
 function histogramP99(text: string, name: string): number {
-  const buckets = [
-    ...text.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\d+)`, 'gm')),
-  ].map((m) => ({
-    le: m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]),
-    count: Number(m[2]),
-  }));
+  return bucketsP99(histogramBuckets(text, name));
+}
+
+/** p99 of cumulative buckets, interpolated within the bucket it falls in. */
+function bucketsP99(buckets: readonly Bucket[]): number {
   const total = buckets[buckets.length - 1]?.count ?? 0;
   const target = 0.99 * total;
   let previous = { le: 0, count: 0 };
@@ -218,7 +236,21 @@ export async function run(log: (line: string) => void): Promise<Metrics> {
     log(`warm-up: GET reads at 10,000 requests/s for ${SECONDS} s (not measured)…`);
     await randomReads(server.port, { rate: 10_000, connections: 8, at });
     log(`GET reads at 10,000 requests/s over 8 connections for ${SECONDS} s…`);
+    // The server's own read-latency histogram, before and after: its p99 over this phase alone, finer than the
+    // load generator's whole milliseconds.
+    const route = 'route="/v1/views/:view/:key"';
+    const readBuckets = async () =>
+      histogramBuckets(
+        await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text(),
+        'tributary_read_seconds',
+        route,
+      );
+    const bucketsBefore = await readBuckets();
     const fixed = await randomReads(server.port, { rate: 10_000, connections: 8, at });
+    const bucketsAfter = await readBuckets();
+    const serverP99 = bucketsP99(
+      bucketsAfter.map((b, i) => ({ le: b.le, count: b.count - (bucketsBefore[i]?.count ?? 0) })),
+    );
     log(`GET reads as fast as they go for ${SECONDS} s…`);
     const max = await randomReads(server.port, { connections: 64, at });
     log(`batch reads (${BATCH_KEYS} keys each) as fast as they go for ${SECONDS} s…`);
@@ -253,6 +285,7 @@ export async function run(log: (line: string) => void): Promise<Metrics> {
       [CUSTOMERS === 1_000_000 ? 'rss_bytes_1m_entities' : `rss_bytes_${CUSTOMERS}_entities`]: server.rss,
       read_p99_ms_at_10k_rps: fixed.latency.p99,
       floor_p99_ms_at_10k_rps: floor.latency.p99,
+      server_read_p99_ms_at_10k_rps: serverP99 * 1000,
       achieved_rps_at_10k: fixed.requests.average,
       vectors_per_s: batches.requests.average * BATCH_KEYS,
       get_vectors_per_s: max.requests.average,
