@@ -44,33 +44,38 @@ function runAndKill(root: string, runId: string): Promise<string[]> {
 }
 
 describe('the embedded log under SIGKILL', () => {
-  it(`keeps every acknowledged record exactly once over ${TRIALS} kills`, async () => {
-    const root = mkdtempSync(join(tmpdir(), 'tributary-crash-'));
-    const acknowledged = new Set<string>();
-    let truncations = 0;
-    for (let trial = 0; trial < TRIALS; trial++) {
-      for (const value of await runAndKill(root, `r${trial}`)) acknowledged.add(value);
-      const log = await EmbeddedLog.open(root);
-      truncations += log.recovery.length;
-      const seen = new Map<string, number>();
-      const sequences: number[] = [];
-      for (let p = 0; p < log.partitions('payments'); p++) {
-        const records = await log.read('payments', p, 0, Number.MAX_SAFE_INTEGER);
-        expect(records.map((r) => r.offset)).toEqual(records.map((_, i) => i)); // contiguous, nothing half-written between
-        for (const r of records) {
-          const id = Buffer.from(r.value).toString().split('-').slice(0, 2).join('-');
-          seen.set(id, (seen.get(id) ?? 0) + 1);
-          sequences.push(r.sequence);
+  it(
+    `keeps every acknowledged record exactly once over ${TRIALS} kills`,
+    async () => {
+      const root = mkdtempSync(join(tmpdir(), 'tributary-crash-'));
+      const acknowledged = new Set<string>();
+      let truncations = 0;
+      for (let trial = 0; trial < TRIALS; trial++) {
+        for (const value of await runAndKill(root, `r${trial}`)) acknowledged.add(value);
+        const log = await EmbeddedLog.open(root);
+        truncations += log.recovery.length;
+        const seen = new Map<string, number>();
+        const sequences: number[] = [];
+        for (let p = 0; p < log.partitions('payments'); p++) {
+          const records = await log.read('payments', p, 0, Number.MAX_SAFE_INTEGER);
+          expect(records.map((r) => r.offset)).toEqual(records.map((_, i) => i)); // contiguous, nothing half-written between
+          for (const r of records) {
+            const id = Buffer.from(r.value).toString().split('-').slice(0, 2).join('-');
+            seen.set(id, (seen.get(id) ?? 0) + 1);
+            sequences.push(r.sequence);
+          }
         }
+        for (const id of acknowledged)
+          expect(seen.get(id), `acknowledged ${id} after trial ${trial}`).toBe(1);
+        for (const [id, count] of seen) expect(count, `${id} stored twice`).toBe(1);
+        expect(new Set(sequences).size).toBe(sequences.length);
+        await log.close();
       }
-      for (const id of acknowledged) expect(seen.get(id), `acknowledged ${id} after trial ${trial}`).toBe(1);
-      for (const [id, count] of seen) expect(count, `${id} stored twice`).toBe(1);
-      expect(new Set(sequences).size).toBe(sequences.length);
-      await log.close();
-    }
-    expect(acknowledged.size).toBeGreaterThan(TRIALS); // the writer really wrote between kills
-    console.log(
-      `crash test: ${TRIALS} kills, ${acknowledged.size} acknowledged records all present once, ${truncations} torn tails recovered`,
-    );
-  }, 600_000);
+      expect(acknowledged.size).toBeGreaterThan(TRIALS); // the writer really wrote between kills
+      console.log(
+        `crash test: ${TRIALS} kills, ${acknowledged.size} acknowledged records all present once, ${truncations} torn tails recovered`,
+      );
+    },
+    Math.max(600_000, TRIALS * 15_000),
+  ); // a trial takes seconds, more when the three crash tests share two cores
 });

@@ -67,85 +67,89 @@ const batch = () =>
   }).join('\n');
 
 describe('online state survives SIGKILL', () => {
-  it(`serves exactly the offline engine's vectors after ${TRIALS} kills`, async () => {
-    const root = mkdtempSync(join(tmpdir(), 'tributary-crash-online-'));
-    const logDir = join(root, 'log');
-    const stateDir = join(root, 'state');
-    const compiled = compileYaml(RISK_YAML);
-    if (!compiled.ok) throw new Error('fixture');
-    for (let trial = 0; trial < TRIALS; trial++) {
-      // Ingest and read until a random kill.
-      let server = await start(logDir, stateDir);
-      // The kill comes at a random moment after the first acknowledgement, so that every trial has some.
-      let killed = false;
-      let killer: NodeJS.Timeout | undefined;
-      const traffic = async () => {
-        while (!killed) {
-          const ack = await fetch(`${server.base}/v1/streams/payments/events`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-ndjson' },
-            body: batch(),
-          }).catch(() => null);
-          if (ack?.ok && !killer)
-            killer = setTimeout(() => {
-              killed = true;
+  it(
+    `serves exactly the offline engine's vectors after ${TRIALS} kills`,
+    async () => {
+      const root = mkdtempSync(join(tmpdir(), 'tributary-crash-online-'));
+      const logDir = join(root, 'log');
+      const stateDir = join(root, 'state');
+      const compiled = compileYaml(RISK_YAML);
+      if (!compiled.ok) throw new Error('fixture');
+      for (let trial = 0; trial < TRIALS; trial++) {
+        // Ingest and read until a random kill.
+        let server = await start(logDir, stateDir);
+        // The kill comes at a random moment after the first acknowledgement, so that every trial has some.
+        let killed = false;
+        let killer: NodeJS.Timeout | undefined;
+        const traffic = async () => {
+          while (!killed) {
+            const ack = await fetch(`${server.base}/v1/streams/payments/events`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-ndjson' },
+              body: batch(),
+            }).catch(() => null);
+            if (ack?.ok && !killer)
+              killer = setTimeout(() => {
+                killed = true;
+                server.child.kill('SIGKILL');
+              }, Math.random() * 400);
+            if (!ack) {
+              killed = true; // the server is gone (or unreachable): make sure it is
               server.child.kill('SIGKILL');
-            }, Math.random() * 400);
-          if (!ack) {
-            killed = true; // the server is gone (or unreachable): make sure it is
-            server.child.kill('SIGKILL');
+            }
+            await fetch(`${server.base}/v1/views/risk/c${trial % CUSTOMERS}`).catch(() => null);
           }
-          await fetch(`${server.base}/v1/views/risk/c${trial % CUSTOMERS}`).catch(() => null);
-        }
-      };
-      await Promise.all([traffic(), traffic()]);
-      await server.exited;
-      clearTimeout(killer);
+        };
+        await Promise.all([traffic(), traffic()]);
+        await server.exited;
+        clearTimeout(killer);
 
-      // Restart: checkpoint + replay. Read every customer with consistent=true, then kill again.
-      server = await start(logDir, stateDir);
-      await ready(server.base);
-      const at = Date.now();
-      const response = await fetch(`${server.base}/v1/views/risk/batch`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          consistent: true,
-          rows: Array.from({ length: CUSTOMERS }, (_, c) => ({ keys: { customer: `c${c}` }, at })),
-        }),
-      });
-      expect(response.status).toBe(200);
-      const { vectors } = (await response.json()) as { vectors: { features: Record<string, unknown> }[] };
-      server.child.kill('SIGKILL');
-      await server.exited;
-
-      const spine = join(root, `spine-${trial}.ndjson`);
-      writeFileSync(
-        spine,
-        Array.from({ length: CUSTOMERS }, (_, c) => JSON.stringify({ customerId: `c${c}`, ts: at })).join(
-          '\n',
-        ),
-      );
-      const out = join(root, `offline-${trial}.ndjson`);
-      const log = await EmbeddedLog.open(logDir);
-      try {
-        await backfill({
-          plan: compiled.plan,
-          view: 'risk',
-          spine,
-          out,
-          history: { kind: 'log', log },
-          workers: 0,
+        // Restart: checkpoint + replay. Read every customer with consistent=true, then kill again.
+        server = await start(logDir, stateDir);
+        await ready(server.base);
+        const at = Date.now();
+        const response = await fetch(`${server.base}/v1/views/risk/batch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            consistent: true,
+            rows: Array.from({ length: CUSTOMERS }, (_, c) => ({ keys: { customer: `c${c}` }, at })),
+          }),
         });
-      } finally {
-        await log.close();
+        expect(response.status).toBe(200);
+        const { vectors } = (await response.json()) as { vectors: { features: Record<string, unknown> }[] };
+        server.child.kill('SIGKILL');
+        await server.exited;
+
+        const spine = join(root, `spine-${trial}.ndjson`);
+        writeFileSync(
+          spine,
+          Array.from({ length: CUSTOMERS }, (_, c) => JSON.stringify({ customerId: `c${c}`, ts: at })).join(
+            '\n',
+          ),
+        );
+        const out = join(root, `offline-${trial}.ndjson`);
+        const log = await EmbeddedLog.open(logDir);
+        try {
+          await backfill({
+            plan: compiled.plan,
+            view: 'risk',
+            spine,
+            out,
+            history: { kind: 'log', log },
+            workers: 0,
+          });
+        } finally {
+          await log.close();
+        }
+        const offline = await readTrainingSet(out);
+        vectors.forEach((v, c) => {
+          const { customerId: _k, ts: _t, ...expected } = offline[c]!;
+          expect(JSON.parse(JSON.stringify(v.features)), `trial ${trial}, customer c${c}`).toEqual(expected);
+        });
+        expect(Number(offline[0]!.count_1h)).toBeGreaterThan(0);
       }
-      const offline = await readTrainingSet(out);
-      vectors.forEach((v, c) => {
-        const { customerId: _k, ts: _t, ...expected } = offline[c]!;
-        expect(JSON.parse(JSON.stringify(v.features)), `trial ${trial}, customer c${c}`).toEqual(expected);
-      });
-      expect(Number(offline[0]!.count_1h)).toBeGreaterThan(0);
-    }
-  }, 600_000);
+    },
+    Math.max(600_000, TRIALS * 15_000),
+  ); // a trial takes seconds, more when the three crash tests share two cores
 });

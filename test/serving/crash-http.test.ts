@@ -60,52 +60,56 @@ async function storedIds(root: string): Promise<Map<string, number>> {
 }
 
 describe('HTTP ingest under SIGKILL', () => {
-  it(`keeps every acknowledged event exactly once over ${TRIALS} kills`, async () => {
-    const root = mkdtempSync(join(tmpdir(), 'tributary-crash-http-'));
-    const acknowledged: string[] = [];
-    let next = 0;
-    for (let trial = 0; trial < TRIALS; trial++) {
-      const { child, port, exited } = await start(root);
-      const url = `http://127.0.0.1:${port}/v1/streams/payments/events`;
-      // Resend a few events acknowledged before the last kill: they must count as duplicates.
-      const resent = acknowledged.slice(-5);
-      if (resent.length) {
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-ndjson' },
-          body: resent.map(event).join('\n'),
-        });
-        expect(await response.json()).toMatchObject({ accepted: 0, duplicates: resent.length });
-      }
-      setTimeout(() => child.kill('SIGKILL'), 20 + Math.random() * 300);
-      const senders = Array.from({ length: 4 }, async () => {
-        for (;;) {
-          const ids = Array.from({ length: 1 + Math.floor(Math.random() * 200) }, () => `e${next++}`);
-          try {
-            const response = await fetch(url, {
-              method: 'POST',
-              headers: { 'content-type': 'application/x-ndjson' },
-              body: ids.map(event).join('\n'),
-            });
-            const body = (await response.json()) as { accepted: number; rejected: unknown[] };
-            if (response.status === 200) {
-              expect(body.rejected).toEqual([]);
-              acknowledged.push(...ids);
-            }
-          } catch {
-            return; // the server is gone: whatever was not acknowledged may or may not be stored
-          }
+  it(
+    `keeps every acknowledged event exactly once over ${TRIALS} kills`,
+    async () => {
+      const root = mkdtempSync(join(tmpdir(), 'tributary-crash-http-'));
+      const acknowledged: string[] = [];
+      let next = 0;
+      for (let trial = 0; trial < TRIALS; trial++) {
+        const { child, port, exited } = await start(root);
+        const url = `http://127.0.0.1:${port}/v1/streams/payments/events`;
+        // Resend a few events acknowledged before the last kill: they must count as duplicates.
+        const resent = acknowledged.slice(-5);
+        if (resent.length) {
+          const response = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-ndjson' },
+            body: resent.map(event).join('\n'),
+          });
+          expect(await response.json()).toMatchObject({ accepted: 0, duplicates: resent.length });
         }
-      });
-      await Promise.all(senders);
-      await exited;
-      const stored = await storedIds(root);
-      for (const id of acknowledged) expect(stored.get(id), `acknowledged ${id}, trial ${trial}`).toBe(1);
-      for (const [id, count] of stored) expect(count, `${id} stored twice`).toBe(1);
-    }
-    expect(acknowledged.length).toBeGreaterThan(TRIALS);
-    console.log(
-      `HTTP crash test: ${TRIALS} kills, ${acknowledged.length} acknowledged events all stored once`,
-    );
-  }, 600_000);
+        setTimeout(() => child.kill('SIGKILL'), 20 + Math.random() * 300);
+        const senders = Array.from({ length: 4 }, async () => {
+          for (;;) {
+            const ids = Array.from({ length: 1 + Math.floor(Math.random() * 200) }, () => `e${next++}`);
+            try {
+              const response = await fetch(url, {
+                method: 'POST',
+                headers: { 'content-type': 'application/x-ndjson' },
+                body: ids.map(event).join('\n'),
+              });
+              const body = (await response.json()) as { accepted: number; rejected: unknown[] };
+              if (response.status === 200) {
+                expect(body.rejected).toEqual([]);
+                acknowledged.push(...ids);
+              }
+            } catch {
+              return; // the server is gone: whatever was not acknowledged may or may not be stored
+            }
+          }
+        });
+        await Promise.all(senders);
+        await exited;
+        const stored = await storedIds(root);
+        for (const id of acknowledged) expect(stored.get(id), `acknowledged ${id}, trial ${trial}`).toBe(1);
+        for (const [id, count] of stored) expect(count, `${id} stored twice`).toBe(1);
+      }
+      expect(acknowledged.length).toBeGreaterThan(TRIALS);
+      console.log(
+        `HTTP crash test: ${TRIALS} kills, ${acknowledged.length} acknowledged events all stored once`,
+      );
+    },
+    Math.max(600_000, TRIALS * 15_000),
+  ); // a trial takes seconds, more when the three crash tests share two cores
 });
