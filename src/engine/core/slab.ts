@@ -38,6 +38,14 @@ export class SlabChunk {
     this.numeric = Array.from({ length: numericColumns }, () => new Float64Array(capacity));
     this.categorical = Array.from({ length: categoricalColumns }, () => new Int32Array(capacity));
   }
+
+  /** Moves slots [start, end) of every column to `target` (TypedArray.copyWithin on each). */
+  copyWithin(target: number, start: number, end: number): void {
+    this.times.copyWithin(target, start, end);
+    this.seqs.copyWithin(target, start, end);
+    for (let c = 0; c < this.numeric.length; c++) this.numeric[c]!.copyWithin(target, start, end);
+    for (let c = 0; c < this.categorical.length; c++) this.categorical[c]!.copyWithin(target, start, end);
+  }
 }
 
 /** The smallest power of two ≥ max(count, MIN_REGION): the region capacity that holds `count` events. */

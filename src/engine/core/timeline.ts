@@ -238,15 +238,9 @@ export class Timeline {
     const address = slab.allocate(capacity);
     const chunk = slab.chunkOf(address);
     const base = Slab.offsetOf(address);
-    if (chunk === this.chunk) {
-      // Within one chunk (the common case): no views to allocate.
-      const { n } = this;
-      const from = this.base;
-      chunk.times.copyWithin(base, from, from + n);
-      chunk.seqs.copyWithin(base, from, from + n);
-      for (const column of chunk.numeric) column.copyWithin(base, from, from + n);
-      for (const column of chunk.categorical) column.copyWithin(base, from, from + n);
-    } else this.copyTo(chunk.times, chunk.seqs, chunk.numeric, chunk.categorical, base);
+    // Within one chunk (the common case) no views are allocated.
+    if (chunk === this.chunk) chunk.copyWithin(base, this.base, this.base + this.n);
+    else this.copyTo(chunk.times, chunk.seqs, chunk.numeric, chunk.categorical, base);
     slab.release(this.address, this.capacity);
     this.address = address;
     this.capacity = capacity;
@@ -295,19 +289,8 @@ export class Timeline {
     // Distinct indexes cover a prefix and extend themselves at the next read: appending leaves them valid.
     this.hlls = null; // rebuilt by the next read
     this.hllCaches = null;
-    const specs = this.shared.layout.presence;
-    for (let p = 0; p < specs.length; p++) {
-      const refs = specs[p]!.columns;
-      for (let i = 0; i < count; i++) {
-        const row = from + i;
-        let present = true;
-        for (const ref of refs) {
-          if (ref.kind === 'num' ? Number.isNaN(numeric[ref.index]![row]) : categorical[ref.index]![row]! < 0)
-            present = false;
-        }
-        this.notePresence(p, n + i, n + i, present);
-      }
-    }
+    for (let p = 0; p < this.shared.layout.presence.length; p++)
+      for (let i = n; i < n + count; i++) this.notePresence(p, i, i, this.presentAt(p, i));
   }
 
   /** Records whether the event inserted at `position` (of n before it) has all fields of presence set p. */
@@ -354,10 +337,7 @@ export class Timeline {
     const present = (p: number) => this.presentAt(p, row);
     for (; row < lo; row++)
       prefix.add(chunk.times[base + row]!, chunk.seqs[base + row]!, numberAt, idAt, present);
-    chunk.times.copyWithin(base, base + lo, base + n);
-    chunk.seqs.copyWithin(base, base + lo, base + n);
-    for (const column of chunk.numeric) column.copyWithin(base, base + lo, base + n);
-    for (const column of chunk.categorical) column.copyWithin(base, base + lo, base + n);
+    chunk.copyWithin(base, base + lo, base + n);
     const kept = n - lo;
     this.n = kept;
     // Positions moved: indexes start again (rebuilt by the reads that need them).
@@ -403,12 +383,7 @@ export class Timeline {
     if (n > 0 && (times[end - 1]! > time || (times[end - 1] === time && seqs[end - 1]! > seq))) {
       at = lowerBound(times, base, n, time);
       while (at < n && times[base + at] === time && seqs[base + at]! < seq) at++;
-      const from = base + at;
-      times.copyWithin(from + 1, from, end);
-      seqs.copyWithin(from + 1, from, end);
-      for (let c = 0; c < chunk.numeric.length; c++) chunk.numeric[c]!.copyWithin(from + 1, from, end);
-      for (let c = 0; c < chunk.categorical.length; c++)
-        chunk.categorical[c]!.copyWithin(from + 1, from, end);
+      chunk.copyWithin(base + at + 1, base + at, end);
     }
     const slot = base + at;
     times[slot] = time;
@@ -650,11 +625,8 @@ export class Timeline {
   /** A first/last value from an evicted row. */
   private rowValue(reader: AggregationReader, row: PrefixRow): unknown {
     const refs = reader.values;
-    const one = (ref: ColumnRef) => {
-      if (ref.kind === 'num') return row.numbers[ref.index]!;
-      const id = row.ids[ref.index]!;
-      return id < 0 ? null : this.shared.dictionaries[ref.index]!.values[id];
-    };
+    const one = (ref: ColumnRef) =>
+      this.served(ref.kind, ref.index, ref.kind === 'num' ? row.numbers[ref.index]! : row.ids[ref.index]!);
     if (refs.length === 1) return one(refs[0]!);
     const record: Record<string, unknown> = {};
     for (const ref of refs) record[ref.field] = one(ref);
@@ -671,8 +643,16 @@ export class Timeline {
 
   private columnValue(kind: 'num' | 'cat', index: number, position: number): unknown {
     const slot = this.base + position;
-    if (kind === 'num') return this.chunk.numeric[index]![slot]!;
-    const id = this.chunk.categorical[index]![slot]!;
-    return id < 0 ? null : this.shared.dictionaries[index]!.values[id];
+    return this.served(
+      kind,
+      index,
+      kind === 'num' ? this.chunk.numeric[index]![slot]! : this.chunk.categorical[index]![slot]!,
+    );
+  }
+
+  /** A stored value as served: a number as it is, a category id as its value (-1: null). */
+  private served(kind: 'num' | 'cat', index: number, stored: number): unknown {
+    if (kind === 'num') return stored;
+    return stored < 0 ? null : this.shared.dictionaries[index]!.values[stored];
   }
 }

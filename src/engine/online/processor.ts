@@ -210,12 +210,17 @@ export class OnlineProcessor {
             }
           }
           offset = records[records.length - 1]!.offset + 1;
-          positions[p] = offset;
-          this.settle(source.name, p, offset);
-          this.applied += records.length;
+          this.advance(source.name, p, offset, records.length);
         }
       }
     }
+  }
+
+  /** `count` records of a partition were applied, up to `next`: the position moves and waiting acks settle. */
+  private advance(stream: string, partition: number, next: number, count: number): void {
+    this.positions.get(stream)![partition] = next;
+    this.settle(stream, partition, next);
+    this.applied += count;
   }
 
   /** The decoder thread, when `stream`'s events can be applied as columns (started on first use). */
@@ -245,7 +250,6 @@ export class OnlineProcessor {
     offset: number,
     end: number,
   ): Promise<void> {
-    const positions = this.positions.get(stream)!;
     type Batch = { columns: Promise<DecodedColumns>; seqs: Float64Array; next: number };
     let inFlight: Batch | null = null;
     let reading = offset;
@@ -272,9 +276,7 @@ export class OnlineProcessor {
         let watermark = this.watermarks.get(stream) ?? Number.NEGATIVE_INFINITY;
         for (let i = 0; i < count; i++) if (times[i]! > watermark) watermark = times[i]!;
         this.watermarks.set(stream, watermark);
-        positions[partition] = inFlight.next;
-        this.settle(stream, partition, inFlight.next);
-        this.applied += count;
+        this.advance(stream, partition, inFlight.next, count);
         this.decodedOffThread += count;
       }
       inFlight = next;
