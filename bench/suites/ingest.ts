@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { compileYaml } from '../../src/definitions/yaml.js';
 import { DEMO_DEFINITIONS } from '../../src/demo/payments.js';
-import { readEventFile } from '../../src/ingest/files.js';
+import { ingestFile } from '../../src/ingest/file-ingest.js';
 import { Intake } from '../../src/ingest/intake.js';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
 import { buildServer } from '../../src/serving/server.js';
@@ -53,8 +53,12 @@ export async function run_(log: (line: string) => void): Promise<Metrics> {
   const intake = await Intake.open(plan, fileLog);
   const begin = performance.now();
   let accepted = 0;
-  for await (const batch of readEventFile(input, plan.streams.payments!.fields, 10_000))
-    accepted += (await intake.ingest('payments', batch.items, { lines: batch.lines })).accepted;
+  await ingestFile(intake, 'payments', input, plan.streams.payments!.fields, {
+    batchSize: 10_000,
+    onBatch: ({ result }) => {
+      accepted += result.accepted;
+    },
+  });
   const fileSeconds = (performance.now() - begin) / 1000;
   await fileLog.close();
   rmSync(fileRoot, { recursive: true, force: true });

@@ -4,10 +4,10 @@
  * will implement the same interface.
  */
 
-/** A record as appended: the entity key (chooses the partition) and the payload bytes. */
+/** A record as appended: the entity key (chooses the partition) and the payload (bytes, or text stored as UTF-8). */
 export interface AppendRecord {
   readonly key: string;
-  readonly value: Uint8Array;
+  readonly value: Uint8Array | string;
   /** Arrival time, epoch ms (set by the intake, not by the log). */
   readonly arrivalTime: number;
 }

@@ -2,9 +2,8 @@
  * Kafka's default partitioner hash (murmur2, seed 0x9747b28c, as in the Java client), so a key lands in the
  * same partition in the embedded log and in Kafka.
  */
-export function murmur2(data: Uint8Array): number {
+export function murmur2(data: Uint8Array, length = data.length): number {
   const m = 0x5bd1e995;
-  const length = data.length;
   let h = (0x9747b28c ^ length) | 0;
   const blocks = length >> 2;
   for (let i = 0; i < blocks; i++) {
@@ -41,4 +40,9 @@ export function murmur2(data: Uint8Array): number {
 /** Kafka's partition of a key: toPositive(murmur2(utf8(key))) % partitions. */
 export function partitionOf(key: string, partitions: number): number {
   return (murmur2(Buffer.from(key, 'utf8')) & 0x7fffffff) % partitions;
+}
+
+/** Kafka's partition of a key already in UTF-8: the first `length` bytes of `bytes`. */
+export function partitionOfBytes(bytes: Uint8Array, length: number, partitions: number): number {
+  return (murmur2(bytes, length) & 0x7fffffff) % partitions;
 }

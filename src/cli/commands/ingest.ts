@@ -1,7 +1,8 @@
 /** `tributary ingest <stream or table> <file…>`: loads NDJSON, CSV or Parquet through the intake, with progress. */
 import { existsSync } from 'node:fs';
 import cliProgress from 'cli-progress';
-import { formatOf, readEventFile, sizeOf } from '../../ingest/files.js';
+import { ingestFile } from '../../ingest/file-ingest.js';
+import { formatOf, sizeOf } from '../../ingest/files.js';
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
 import { openProject, requireSource } from '../runtime.js';
@@ -36,22 +37,21 @@ export async function runIngest(
     for (const file of options.files) {
       const size = await sizeOf(file);
       bar?.start(size, 0, { file, events: 0, rate: 0 });
-      for await (const batch of readEventFile(file, fields)) {
-        const result = await project.intake.ingest(options.stream, batch.items, {
-          lines: batch.lines,
-          source: file,
-        });
-        totals.events += batch.items.length;
-        totals.accepted += result.accepted;
-        totals.duplicates += result.duplicates;
-        totals.rejected += result.rejected.length;
-        for (const r of result.rejected) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
-        const seconds = (performance.now() - begin) / 1000;
-        bar?.update(batch.progress, {
-          events: totals.events.toLocaleString('en-US'),
-          rate: Math.round(totals.events / seconds).toLocaleString('en-US'),
-        });
-      }
+      await ingestFile(project.intake, options.stream, file, fields, {
+        source: file,
+        onBatch: ({ batch, result }) => {
+          totals.events += batch.items.length;
+          totals.accepted += result.accepted;
+          totals.duplicates += result.duplicates;
+          totals.rejected += result.rejected.length;
+          for (const r of result.rejected) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
+          const seconds = (performance.now() - begin) / 1000;
+          bar?.update(batch.progress, {
+            events: totals.events.toLocaleString('en-US'),
+            rate: Math.round(totals.events / seconds).toLocaleString('en-US'),
+          });
+        },
+      });
       bar?.update(size);
       bar?.stop();
     }

@@ -11,9 +11,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AppendRecord, type AppendResult, type Log, LogError, type LogRecord } from '../log.js';
-import { partitionOf } from '../murmur2.js';
+import { partitionOfBytes } from '../murmur2.js';
 import { writeDurably } from './durable-file.js';
-import { Partition, type PartitionEntry, type RecoveryReport } from './partition.js';
+import { Partition, type RecoveryReport } from './partition.js';
+import { encodedSize, MAX_RECORD_BYTES, writeUnsealedRecord } from './record-format.js';
+
+/** Room to encode keys for hashing; a longer key gets its own buffer. */
+const keyScratch = Buffer.allocUnsafe(4096);
 
 export interface EmbeddedLogOptions {
   /** Partitions of a stream created by this log. */
@@ -131,33 +135,72 @@ export class EmbeddedLog implements Log {
     if (this.closed) throw new LogError('TRIBUTARY_LOG_CLOSED', 'the log is closed');
     const state = await this.stream(stream);
     const n = state.partitions.length;
-    // Sequences in the order given; one group-commit entry list per partition, kept in that order.
-    const results: AppendResult[] = new Array(records.length);
-    const perPartition: { entries: PartitionEntry[]; indexes: number[] }[] = Array.from(
-      { length: n },
-      () => ({ entries: [], indexes: [] }),
+    const count = records.length;
+    // First pass: each record's partition and sizes; nothing is queued unless every record fits.
+    const partitionOfRecord = new Int32Array(count);
+    const keyBytes = new Int32Array(count);
+    const valueBytes = new Int32Array(count);
+    const partitionBytes = new Float64Array(n);
+    for (let i = 0; i < count; i++) {
+      const { key, value } = records[i]!;
+      const bytes = keyScratch.length >= key.length * 3 ? keyScratch : Buffer.allocUnsafe(key.length * 3);
+      const kb = bytes.write(key, 0, 'utf8');
+      const vb = typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
+      const size = encodedSize(kb, vb);
+      if (size > MAX_RECORD_BYTES)
+        throw new LogError(
+          'TRIBUTARY_LOG_CORRUPT',
+          `a record of ${vb} bytes is over the ${MAX_RECORD_BYTES}-byte limit`,
+        );
+      const partition = partitionOfBytes(bytes, kb, n);
+      partitionOfRecord[i] = partition;
+      keyBytes[i] = kb;
+      valueBytes[i] = vb;
+      partitionBytes[partition]! += size;
+    }
+    // Second pass: records written straight into one buffer per partition, sequences in the order given.
+    const buffers: (Buffer | null)[] = Array.from(partitionBytes, (bytes) =>
+      bytes ? Buffer.allocUnsafe(bytes) : null,
     );
-    records.forEach((record, i) => {
-      const partition = partitionOf(record.key, n);
+    const written = new Float64Array(n);
+    const rank = new Int32Array(count);
+    const counts = new Int32Array(n);
+    const sequences = new Float64Array(count);
+    const lastArrival = new Float64Array(n);
+    for (let i = 0; i < count; i++) {
+      const { key, value, arrivalTime } = records[i]!;
+      const p = partitionOfRecord[i]!;
       const sequence = state.nextSequence++;
-      perPartition[partition]!.entries.push({
-        key: Buffer.from(record.key, 'utf8'),
-        value: record.value,
-        arrivalTime: record.arrivalTime,
+      sequences[i] = sequence;
+      rank[i] = counts[p]!++;
+      lastArrival[p] = arrivalTime;
+      written[p] = writeUnsealedRecord(
+        buffers[p]!,
+        written[p]!,
         sequence,
-      });
-      perPartition[partition]!.indexes.push(i);
-      results[i] = { partition, offset: -1, sequence };
-    });
-    await Promise.all(
-      perPartition.map(async ({ entries, indexes }, partition) => {
-        if (!entries.length) return;
-        const first = await state.partitions[partition]!.appendMany(entries);
-        indexes.forEach((index, k) => {
-          results[index] = { ...results[index]!, offset: first + k };
-        });
-      }),
+        arrivalTime,
+        key,
+        keyBytes[i]!,
+        value,
+        valueBytes[i]!,
+      );
+    }
+    const firstOffsets = await Promise.all(
+      buffers.map((buffer, p) =>
+        buffer
+          ? state.partitions[p]!.appendUnsealed({
+              buffer,
+              count: counts[p]!,
+              lastArrivalTime: lastArrival[p]!,
+            })
+          : -1,
+      ),
     );
+    const results: AppendResult[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const partition = partitionOfRecord[i]!;
+      results[i] = { partition, offset: firstOffsets[partition]! + rank[i]!, sequence: sequences[i]! };
+    }
     return results;
   }
 

@@ -20,13 +20,7 @@ import {
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogError } from '../log.js';
-import {
-  type DecodedRecord,
-  decodeRecord,
-  encodedSize,
-  encodeRecord,
-  MAX_RECORD_BYTES,
-} from './record-format.js';
+import { type DecodedRecord, decodeRecord, sealRecord } from './record-format.js';
 
 export interface PartitionOptions {
   /** Roll to a new segment past this size. */
@@ -54,17 +48,19 @@ interface Segment {
   readonly indexPositions: number[];
 }
 
-/** A record to append to a partition. */
-export interface PartitionEntry {
-  readonly key: Uint8Array;
-  readonly value: Uint8Array;
-  readonly arrivalTime: number;
-  readonly sequence: number;
+/**
+ * Records written by `writeUnsealedRecord`, back to back: everything but their offsets and checksums, which the
+ * partition fills in at its group commit (offsets are assigned in commit order).
+ */
+export interface UnsealedRecords {
+  readonly buffer: Buffer;
+  readonly count: number;
+  /** The arrival time of the last record. */
+  readonly lastArrivalTime: number;
 }
 
-/** One caller's entries, waiting for the next group commit; resolved with the offset of its first entry. */
-interface Pending {
-  readonly entries: readonly PartitionEntry[];
+/** One caller's records, waiting for the next group commit; resolved with the offset of its first record. */
+interface Pending extends UnsealedRecords {
   resolve(firstOffset: number): void;
   reject(error: unknown): void;
 }
@@ -193,28 +189,13 @@ export class Partition {
     return this.last.endOffset;
   }
 
-  /** Queues a record; resolves with its offset once it is durable. */
-  append(key: Uint8Array, value: Uint8Array, arrivalTime: number, sequence: number): Promise<number> {
-    return this.appendMany([{ key, value, arrivalTime, sequence }]);
-  }
-
-  /** Queues entries (kept together and in order); resolves with the first one's offset once all are durable. */
-  appendMany(entries: readonly PartitionEntry[]): Promise<number> {
+  /** Queues records (kept together and in order); resolves with the first one's offset once all are durable. */
+  appendUnsealed(records: UnsealedRecords): Promise<number> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed)
       return Promise.reject(new LogError('TRIBUTARY_LOG_CLOSED', `partition ${this.dir} is closed`));
-    for (const { key, value } of entries) {
-      if (encodedSize(key.length, value.length) > MAX_RECORD_BYTES) {
-        return Promise.reject(
-          new LogError(
-            'TRIBUTARY_LOG_CORRUPT',
-            `a record of ${value.length} bytes is over the ${MAX_RECORD_BYTES}-byte limit`,
-          ),
-        );
-      }
-    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ entries, resolve, reject });
+      this.queue.push({ ...records, resolve, reject });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
   }
@@ -238,30 +219,25 @@ export class Partition {
     let bytes = 0;
     let count = 0;
     for (const p of batch) {
-      for (const e of p.entries) bytes += encodedSize(e.key.length, e.value.length);
-      count += p.entries.length;
+      bytes += p.buffer.length;
+      count += p.count;
     }
     if (this.last.size > 0 && this.last.size + bytes > this.options.segmentBytes) await this.roll();
     const segment = this.last;
-    const buffer = Buffer.allocUnsafe(bytes);
-    let at = 0;
+    const buffer =
+      batch.length === 1
+        ? batch[0]!.buffer
+        : Buffer.concat(
+            batch.map((p) => p.buffer),
+            bytes,
+          );
     const firstOffset = segment.endOffset;
     const indexed: number[] = [];
-    let offset = firstOffset;
-    let lastArrivalTime = segment.lastArrivalTime;
-    for (const p of batch) {
-      for (const e of p.entries) {
-        if ((offset - segment.baseOffset) % INDEX_EVERY === 0) indexed.push(offset, segment.size + at);
-        at = encodeRecord(buffer, at, {
-          offset: offset++,
-          sequence: e.sequence,
-          arrivalTime: e.arrivalTime,
-          key: e.key,
-          value: e.value,
-        });
-        lastArrivalTime = e.arrivalTime;
-      }
+    for (let k = 0, at = 0, offset = firstOffset; k < count; k++, offset++) {
+      if ((offset - segment.baseOffset) % INDEX_EVERY === 0) indexed.push(offset, segment.size + at);
+      at = sealRecord(buffer, at, offset);
     }
+    const lastArrivalTime = count ? batch[batch.length - 1]!.lastArrivalTime : segment.lastArrivalTime;
     try {
       let written = 0;
       while (written < bytes)
@@ -301,7 +277,7 @@ export class Partition {
     let first = firstOffset;
     for (const p of batch) {
       p.resolve(first);
-      first += p.entries.length;
+      first += p.count;
     }
   }
 

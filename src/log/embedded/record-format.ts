@@ -33,19 +33,56 @@ export function encodedSize(keyBytes: number, valueBytes: number): number {
   return HEADER_BYTES + FIXED_BODY_BYTES + keyBytes + valueBytes;
 }
 
-/** Writes one record into `out` at `at`; returns the position after it. */
-export function encodeRecord(out: Buffer, at: number, record: EncodedFields): number {
-  const bodyLength = FIXED_BODY_BYTES + record.key.length + record.value.length;
+/**
+ * Writes a record whose offset and checksum are not known yet (the partition assigns offsets at its group
+ * commit, and `sealRecord` then fills both in). Strings are written as UTF-8 straight into `out`, so the writer
+ * needs no Buffer per key or value; `keyBytes` and `valueBytes` are their UTF-8 lengths. Returns the position
+ * after the record.
+ */
+export function writeUnsealedRecord(
+  out: Buffer,
+  at: number,
+  sequence: number,
+  arrivalTime: number,
+  key: string | Uint8Array,
+  keyBytes: number,
+  value: string | Uint8Array,
+  valueBytes: number,
+): number {
   const body = at + HEADER_BYTES;
-  out.writeUInt32LE(bodyLength, at);
-  writeUint64(out, body, record.offset);
-  writeUint64(out, body + 8, record.sequence);
-  out.writeDoubleLE(record.arrivalTime, body + 16);
-  out.writeUInt32LE(record.key.length, body + 24);
-  out.set(record.key, body + 28);
-  out.set(record.value, body + 28 + record.key.length);
-  out.writeUInt32LE(crc32(out.subarray(body, body + bodyLength)), at + 4);
-  return body + bodyLength;
+  out.writeUInt32LE(FIXED_BODY_BYTES + keyBytes + valueBytes, at);
+  writeUint64(out, body + 8, sequence);
+  out.writeDoubleLE(arrivalTime, body + 16);
+  out.writeUInt32LE(keyBytes, body + 24);
+  if (typeof key === 'string') out.write(key, body + 28, keyBytes, 'utf8');
+  else out.set(key, body + 28);
+  if (typeof value === 'string') out.write(value, body + 28 + keyBytes, valueBytes, 'utf8');
+  else out.set(value, body + 28 + keyBytes);
+  return body + FIXED_BODY_BYTES + keyBytes + valueBytes;
+}
+
+/** Sets the offset of the record written at `at`, then its checksum; returns the position after it. */
+export function sealRecord(out: Buffer, at: number, offset: number): number {
+  const body = at + HEADER_BYTES;
+  const end = body + out.readUInt32LE(at);
+  writeUint64(out, body, offset);
+  out.writeUInt32LE(crc32(out.subarray(body, end)), at + 4);
+  return end;
+}
+
+/** Writes one complete record into `out` at `at`; returns the position after it. */
+export function encodeRecord(out: Buffer, at: number, record: EncodedFields): number {
+  writeUnsealedRecord(
+    out,
+    at,
+    record.sequence,
+    record.arrivalTime,
+    record.key,
+    record.key.length,
+    record.value,
+    record.value.length,
+  );
+  return sealRecord(out, at, record.offset);
 }
 
 export interface DecodedRecord {
