@@ -9,6 +9,7 @@ import { stableHash } from '../definitions/hash.js';
 import type { StreamPlan } from '../definitions/plan.js';
 import { keyString } from '../engine/core/keys.js';
 import { schemaTypeOf } from './compatibility.js';
+import { FlatEventScanner, type ScannedEvent } from './flat-event-scanner.js';
 import type { Rejection } from './rejection.js';
 import { normaliseTime } from './time.js';
 
@@ -43,6 +44,7 @@ export class StreamContract {
   readonly schemaVersion: string;
   private readonly validate: (value: unknown) => string | null;
   private readonly futureSkewMs: number;
+  private readonly scanner: FlatEventScanner | null;
 
   constructor(
     readonly stream: StreamPlan,
@@ -54,6 +56,18 @@ export class StreamContract {
       schemaTypeOf(stream.schema) === 'AVRO'
         ? avroValidator(stream.schema)
         : jsonSchemaValidator(stream.schema);
+    this.scanner = schemaTypeOf(stream.schema) === 'AVRO' ? null : FlatEventScanner.compile(stream);
+  }
+
+  /**
+   * The fast path for an event as JSON text: true when it is certainly valid, its time within the allowed skew
+   * and nothing to normalise (`out` then holds its time, partition key and id, and the text can be stored as it
+   * is). False means "not sure": parse it and `check` it, which decides and explains.
+   */
+  checkText(text: string, arrivalTime: number, out: ScannedEvent): boolean {
+    return (
+      this.scanner !== null && this.scanner.scan(text, out) && out.time <= arrivalTime + this.futureSkewMs
+    );
   }
 
   check(value: unknown, arrivalTime: number): CheckResult {

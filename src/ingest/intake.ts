@@ -7,6 +7,7 @@
  */
 import { StreamContract } from '../contracts/contract.js';
 import { type DeadLetterInput, DeadLetterStore, UNKNOWN_STREAM } from '../contracts/dead-letters.js';
+import type { ScannedEvent } from '../contracts/flat-event-scanner.js';
 import type { Rejection, RejectionReason } from '../contracts/rejection.js';
 import type { Plan, StreamPlan } from '../definitions/plan.js';
 import { DEFAULT_DEDUPE_HORIZON_MS, Deduplicator } from '../engine/core/dedupe.js';
@@ -185,46 +186,60 @@ export class Intake {
     const acceptedIds: string[] = [];
     const letters: DeadLetterInput[] = [];
     let duplicates = 0;
-    items.forEach((item, i) => {
-      const refuse = (rejection: Rejection) => {
-        letters.push({
-          rejection,
-          raw: rawOf(item),
-          schemaVersion: contract.schemaVersion,
-          arrivalTime,
-          line: lineOf(i),
-          ...(source ? { source } : {}),
-        });
-      };
-      const parsed = parseItem(item, this.maxEventBytes);
-      if ('rejection' in parsed) {
-        refuse(parsed.rejection);
-        return;
-      }
-      const checked = contract.check(parsed.value, arrivalTime);
-      if (!checked.ok) {
-        refuse(checked.rejection);
-        return;
-      }
-      const { event } = checked;
-      if (dedupe && event.id !== null) {
-        if (!dedupe.accept(event.id, arrivalTime)) {
-          duplicates++;
-          return;
+    const scanned: ScannedEvent = { time: 0, partitionKey: '', id: null };
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      let key: string;
+      let id: string | null;
+      let value: string;
+      if (
+        'text' in item &&
+        item.text.length * 3 <= this.maxEventBytes &&
+        contract.checkText(item.text, arrivalTime, scanned)
+      ) {
+        // Certainly valid and already normal: stored as the producer wrote it.
+        key = scanned.partitionKey;
+        id = scanned.id;
+        value = `{"t":${scanned.time},"f":${item.text}}`;
+      } else {
+        const refuse = (rejection: Rejection) => {
+          letters.push({
+            rejection,
+            raw: rawOf(item),
+            schemaVersion: contract.schemaVersion,
+            arrivalTime,
+            line: lineOf(i),
+            ...(source ? { source } : {}),
+          });
+        };
+        const parsed = parseItem(item, this.maxEventBytes);
+        if ('rejection' in parsed) {
+          refuse(parsed.rejection);
+          continue;
         }
-        acceptedIds.push(event.id);
-      }
-      records.push({
-        key: event.keys[partitionEntity]!,
-        arrivalTime,
+        const checked = contract.check(parsed.value, arrivalTime);
+        if (!checked.ok) {
+          refuse(checked.rejection);
+          continue;
+        }
+        const { event } = checked;
+        key = event.keys[partitionEntity]!;
+        id = event.id;
         // The producer's own JSON text when normalisation changed nothing: it parsed, so it is valid JSON.
-        value: Buffer.from(
+        value =
           'text' in item && !event.normalised
             ? `{"t":${event.time},"f":${item.text}}`
-            : JSON.stringify({ t: event.time, f: event.fields } satisfies StoredEvent),
-        ),
-      });
-    });
+            : JSON.stringify({ t: event.time, f: event.fields } satisfies StoredEvent);
+      }
+      if (dedupe && id !== null) {
+        if (!dedupe.accept(id, arrivalTime)) {
+          duplicates++;
+          continue;
+        }
+        acceptedIds.push(id);
+      }
+      records.push({ key, arrivalTime, value });
+    }
     const durableEnds = new Map<number, number>();
     try {
       const [appended] = await Promise.all([
