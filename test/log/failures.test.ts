@@ -10,11 +10,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
 
-/** Opens real files, failing writes with ENOSPC or fdatasync with EIO while the switch is on. */
+/**
+ * Opens real files, failing writes with ENOSPC while `noSpace` is on; while `syncFails` is on, durable writes
+ * (O_DSYNC) and fdatasync fail with EIO.
+ */
 function failingDisk() {
   const state = { noSpace: false, syncFails: false };
-  const openForWrite = async (path: string): Promise<FileHandle> => {
-    const handle = await open(path, 'r+');
+  const openForWrite = async (path: string, flags: number): Promise<FileHandle> => {
+    const handle = await open(path, flags);
     return new Proxy(handle, {
       get(target, property, receiver) {
         if (property === 'write') {
@@ -22,6 +25,10 @@ function failingDisk() {
             if (state.noSpace) {
               await target.write(Buffer.from('partial'), 0, 7, (args[3] as number | undefined) ?? null); // some bytes made it
               throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+            }
+            if (state.syncFails) {
+              await (target.write as (...a: unknown[]) => Promise<unknown>)(...args); // written, not durable
+              throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
             }
             return (target.write as (...a: unknown[]) => Promise<unknown>)(...args);
           };

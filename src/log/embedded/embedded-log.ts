@@ -24,7 +24,7 @@ export interface EmbeddedLogOptions {
   readonly partitions?: number;
   readonly segmentBytes?: number;
   /** Opens segments for writing (tests inject failing disks here). */
-  readonly openForWrite?: (path: string) => Promise<import('node:fs/promises').FileHandle>;
+  readonly openForWrite?: (path: string, flags: number) => Promise<import('node:fs/promises').FileHandle>;
 }
 
 interface StreamState {
