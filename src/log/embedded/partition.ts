@@ -7,8 +7,8 @@
  */
 import {
   closeSync,
-  constants as fsConstants,
   existsSync,
+  constants as fsConstants,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
