@@ -5,7 +5,6 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +13,7 @@ import { DEMO_DEFINITIONS } from '../../src/demo/payments.js';
 import { ingestFile } from '../../src/ingest/file-ingest.js';
 import { Intake } from '../../src/ingest/intake.js';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
-import { buildServer } from '../../src/serving/server.js';
+import { startChild } from '../child.js';
 import type { Metrics } from '../run.js';
 
 const FILE_EVENTS = 1_000_000;
@@ -67,10 +66,8 @@ export async function run_(log: (line: string) => void): Promise<Metrics> {
   log(`file: ${FILE_EVENTS.toLocaleString()} events in ${fileSeconds.toFixed(1)} s`);
 
   const httpRoot = mkdtempSync(join(tmpdir(), 'tributary-bench-http-'));
-  const httpLog = await EmbeddedLog.open(httpRoot);
-  const app = await buildServer({ plan, log: httpLog, intake: await Intake.open(plan, httpLog) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/streams/payments/events`;
+  const server = await startChild<{ port: number }>('ingest/server-process', [httpRoot]);
+  const url = `http://127.0.0.1:${server.port}/v1/streams/payments/events`;
   const client = new URL('../http-load.js', import.meta.url).pathname;
   try {
     const max = JSON.parse(
@@ -91,8 +88,9 @@ export async function run_(log: (line: string) => void): Promise<Metrics> {
       `steady 50,000 events/s for 10 s: ${steady.events.toLocaleString()} acknowledged, statuses ${JSON.stringify(steady.statuses)}`,
     );
   } finally {
-    await app.close();
-    await httpLog.close();
+    const exited = new Promise((resolve) => server.child.once('exit', resolve));
+    server.child.kill('SIGTERM');
+    await exited;
     rmSync(httpRoot, { recursive: true, force: true });
   }
   return metrics;

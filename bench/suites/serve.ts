@@ -13,13 +13,13 @@
  * The ingested events stay in the cached log: each run adds 100k events to it (apply_events_per_s counts what
  * the server applied).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
 import type { AppendRecord } from '../../src/log/log.js';
 import { seededRandom } from '../fraud20.js';
+import { startChild } from '../child.js';
 import type { Metrics } from '../run.js';
 
 const CUSTOMERS = Number(process.env.BENCH_SERVE_CUSTOMERS ?? 1_000_000);
@@ -63,27 +63,6 @@ async function ensureLog(dir: string, log: (line: string) => void): Promise<void
   (await import('node:fs')).writeFileSync(join(dir, 'ready'), '');
 }
 
-/** Starts bench/serve/<script>.js in a child process; resolves with the JSON line it prints when ready. */
-function startChild<T>(
-  script: string,
-  args: string[],
-  nodeOptions: string[] = [],
-): Promise<T & { child: ChildProcess }> {
-  const path = new URL(`../serve/${script}.js`, import.meta.url).pathname;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeOptions, path, ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ child, ...(JSON.parse(line) as T) });
-    });
-    child.on('exit', (code) => reject(new Error(`${script} exited (${code})`)));
-  });
-}
-
 function startServer(dir: string) {
   return startChild<{
     port: number;
@@ -91,7 +70,7 @@ function startServer(dir: string) {
     applied: number;
     rss: number;
     latestEventTime: number;
-  }>('server-process', [dir], ['--expose-gc', '--max-old-space-size=8192']);
+  }>('serve/server-process', [dir], ['--expose-gc', '--max-old-space-size=8192']);
 }
 
 const randomCustomer = (random: () => number) => `c${Math.floor(CUSTOMERS * random() ** 1.5)}`;
@@ -262,7 +241,7 @@ export async function run(log: (line: string) => void): Promise<Metrics> {
     ]);
     const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
     log(`the floor: a bare fastify server answering a fixed vector, GETs at 10,000 requests/s…`);
-    const bare = await startChild<{ port: number }>('bare-server', []);
+    const bare = await startChild<{ port: number }>('serve/bare-server', []);
     let floor: autocannon.Result;
     try {
       floor = await randomReads(bare.port, { rate: 10_000, connections: 8, at });
