@@ -18,8 +18,8 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
 import type { AppendRecord } from '../../src/log/log.js';
-import { seededRandom } from '../fraud20.js';
 import { startChild } from '../child.js';
+import { seededRandom } from '../fraud20.js';
 import type { Metrics } from '../run.js';
 
 const CUSTOMERS = Number(process.env.BENCH_SERVE_CUSTOMERS ?? 1_000_000);
