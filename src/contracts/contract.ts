@@ -60,13 +60,16 @@ export class StreamContract {
   }
 
   /**
-   * The fast path for an event as JSON text: true when it is certainly valid, its time within the allowed skew
-   * and nothing to normalise (`out` then holds its time, partition key and id, and the text can be stored as it
-   * is). False means "not sure": parse it and `check` it, which decides and explains.
+   * The fast path for an event as UTF-8 JSON text (bytes [start, end) of `bytes`): true when it is certainly
+   * valid, its time within the allowed skew and nothing to normalise (`out` then holds its time, partition key
+   * and id, and the bytes can be stored as they are). False means "not sure": parse it and `check` it, which
+   * decides and explains.
    */
-  checkText(text: string, arrivalTime: number, out: ScannedEvent): boolean {
+  checkBytes(bytes: Buffer, start: number, end: number, arrivalTime: number, out: ScannedEvent): boolean {
     return (
-      this.scanner !== null && this.scanner.scan(text, out) && out.time <= arrivalTime + this.futureSkewMs
+      this.scanner !== null &&
+      this.scanner.scan(bytes, start, end, out) &&
+      out.time <= arrivalTime + this.futureSkewMs
     );
   }
 

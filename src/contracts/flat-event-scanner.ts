@@ -1,6 +1,6 @@
 /**
- * The fast path of a contract check: one event's JSON text, checked against a flat JSON Schema in a single
- * scan, without building the object. It answers only "certainly valid, and nothing to normalise" (filling in
+ * The fast path of a contract check: one event's JSON text (UTF-8 bytes), checked against a flat JSON Schema
+ * in a single scan, without decoding the text or building the object. It answers only "certainly valid, and nothing to normalise" (filling in
  * the time, partition key and id) or "not sure"; on "not sure" the full check (JSON.parse, ajv, normalisation)
  * decides and explains. So it never refuses an event, and it accepts only what the full check accepts with the
  * same time, keys and id (a property test holds it to that).
@@ -57,8 +57,8 @@ const EXACT_DIGITS = 15;
 
 export class FlatEventScanner {
   private readonly index = new Map<string, number>();
-  /** `"name"`, to recognise a property in place without cutting it out of the text. */
-  private readonly quoted: string[];
+  /** `"name"` in UTF-8, to recognise a property in place without decoding it. */
+  private readonly quoted: Buffer[];
   private readonly types: Uint8Array;
   private readonly roles: Uint8Array;
   private readonly required: Uint8Array;
@@ -73,7 +73,7 @@ export class FlatEventScanner {
     names.forEach((name, p) => {
       this.index.set(name, p);
     });
-    this.quoted = names.map((name) => `"${name}"`);
+    this.quoted = names.map((name) => Buffer.from(`"${name}"`, 'utf8'));
     this.types = Uint8Array.from(types);
     this.roles = Uint8Array.from(roles);
     this.required = Uint8Array.from(names, (name) => (required.has(name) ? 1 : 0));
@@ -131,64 +131,68 @@ export class FlatEventScanner {
   }
 
   /**
-   * True when `text` is certainly a valid event with nothing to normalise; `out` then holds its time (epoch
-   * ms), partition key and id. False means "not sure": run the full check.
+   * True when bytes [start, end) of `bytes` (UTF-8 JSON text) are certainly a valid event with nothing to
+   * normalise; `out` then holds its time (epoch ms), partition key and id. False means "not sure": run the full
+   * check. Keys must be ASCII here (the partition is a hash of the key's bytes, so they must be exactly what the
+   * full check would encode); other strings may hold any bytes, stored as they came.
    */
-  scan(text: string, out: ScannedEvent): boolean {
-    const n = text.length;
+  scan(bytes: Buffer, start: number, end: number, out: ScannedEvent): boolean {
     const generation = ++this.generation;
-    let i = skipSpace(text, 0, n);
-    if (text.charCodeAt(i) !== 0x7b) return false; // {
-    i = skipSpace(text, i + 1, n);
+    let i = skipSpace(bytes, start, end);
+    if (i >= end || bytes[i] !== 0x7b) return false; // {
+    i = skipSpace(bytes, i + 1, end);
     let count = 0;
     let required = 0;
     let keys = 0;
     let timeSeen = false;
     out.id = null;
-    if (text.charCodeAt(i) === 0x7d)
+    if (i < end && bytes[i] === 0x7d)
       i++; // {}
     else {
       for (;;) {
-        if (text.charCodeAt(i) !== 0x22) return false;
+        if (i >= end || bytes[i] !== 0x22) return false;
         // The property: as predicted from the last event's order, or looked up by name.
         let p = this.order[count]!;
-        if (p >= 0 && text.startsWith(this.quoted[p]!, i)) i += this.quoted[p]!.length;
+        if (p >= 0 && startsWith(bytes, i, end, this.quoted[p]!)) i += this.quoted[p]!.length;
         else {
-          const close = text.indexOf('"', i + 1);
-          if (close < 0) return false;
-          p = this.index.get(text.slice(i + 1, close)) ?? -1;
+          const close = bytes.indexOf(0x22, i + 1);
+          if (close < 0 || close >= end) return false;
+          p = this.index.get(bytes.toString('utf8', i + 1, close)) ?? -1;
           if (p < 0) return false; // unknown (or escaped) name
           this.order[count] = p;
           i = close + 1;
         }
         if (this.seenAt[p] === generation) return false; // repeated
         this.seenAt[p] = generation;
-        i = skipSpace(text, i, n);
-        if (text.charCodeAt(i) !== 0x3a) return false; // :
-        i = skipSpace(text, i + 1, n);
+        i = skipSpace(bytes, i, end);
+        if (i >= end || bytes[i] !== 0x3a) return false; // :
+        i = skipSpace(bytes, i + 1, end);
+        if (i >= end) return false;
         const types = this.types[p]!;
         const role = this.roles[p]!;
-        const c = text.charCodeAt(i);
+        const c = bytes[i]!;
         if (c === 0x22) {
           if (!(types & T_STRING) || role & Role.Time) return false;
+          // Keys must be ASCII: any byte from 0x80 up is refused with the escapes and control characters.
+          const limit = role & Role.Key ? 0x80 : 0x100;
           let j = i + 1;
           for (;;) {
-            if (j >= n) return false;
-            const d = text.charCodeAt(j);
+            if (j >= end) return false;
+            const d = bytes[j]!;
             if (d === 0x22) break;
-            if (d === 0x5c || d < 0x20) return false; // an escape, or a control character (invalid)
+            if (d === 0x5c || d < 0x20 || d >= limit) return false; // an escape, or a control character
             j++;
           }
           if (role & Role.Key) {
             if (j === i + 1) return false; // an empty key
             keys++;
-            if (role & Role.PartitionKey) out.partitionKey = text.slice(i + 1, j);
+            if (role & Role.PartitionKey) out.partitionKey = bytes.toString('latin1', i + 1, j);
           }
-          if (role & Role.Id) out.id = ownString(text, i + 1, j);
+          if (role & Role.Id) out.id = bytes.toString('utf8', i + 1, j);
           i = j + 1;
         } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
           if (!(types & (T_NUMBER | T_INTEGER)) || role & Role.Key) return false;
-          const start = i;
+          const from = i;
           let negative = false;
           if (c === 0x2d) {
             negative = true;
@@ -196,34 +200,33 @@ export class FlatEventScanner {
           }
           let digits = 0;
           let exact = 0;
-          const first = text.charCodeAt(i);
+          const first = i < end ? bytes[i]! : -1;
           if (first === 0x30) {
             i++;
             digits = 1;
           } else if (first >= 0x31 && first <= 0x39) {
-            for (let d = first; d >= 0x30 && d <= 0x39; d = text.charCodeAt(++i)) {
-              exact = exact * 10 + (d - 0x30);
+            while (i < end && isDigit(bytes[i]!)) {
+              exact = exact * 10 + (bytes[i]! - 0x30);
               digits++;
+              i++;
             }
           } else return false;
           let fraction = false;
-          if (text.charCodeAt(i) === 0x2e) {
+          if (i < end && bytes[i] === 0x2e) {
             fraction = true;
             i++;
-            const from = i;
-            while (isDigit(text.charCodeAt(i))) i++;
-            if (i === from) return false;
+            const at = i;
+            while (i < end && isDigit(bytes[i]!)) i++;
+            if (i === at) return false;
           }
           let exponent = false;
-          const e = text.charCodeAt(i);
-          if (e === 0x65 || e === 0x45) {
+          if (i < end && (bytes[i] === 0x65 || bytes[i] === 0x45)) {
             exponent = true;
             i++;
-            const sign = text.charCodeAt(i);
-            if (sign === 0x2b || sign === 0x2d) i++;
-            const from = i;
-            while (isDigit(text.charCodeAt(i))) i++;
-            if (i === from) return false;
+            if (i < end && (bytes[i] === 0x2b || bytes[i] === 0x2d)) i++;
+            const at = i;
+            while (i < end && isDigit(bytes[i]!)) i++;
+            if (i === at) return false;
           }
           const exactly = !fraction && !exponent && digits <= EXACT_DIGITS;
           let value = negative ? -exact : exact;
@@ -231,7 +234,7 @@ export class FlatEventScanner {
           // Infinity (an exponent, or hundreds of digits); a plain decimal number is valid as scanned.
           const needed = role !== Role.None || !(types & T_NUMBER) || exponent || digits > 300;
           if (!exactly && needed) {
-            value = Number(text.slice(start, i));
+            value = Number(bytes.toString('latin1', from, i));
             if (!Number.isFinite(value)) return false;
           }
           if (!(types & T_NUMBER) && value % 1 !== 0) return false; // integer only
@@ -242,17 +245,18 @@ export class FlatEventScanner {
           }
           if (role & Role.Id) out.id = String(value);
         } else if (c === 0x74 || c === 0x66 || c === 0x6e) {
-          const literal = c === 0x74 ? 'true' : c === 0x66 ? 'false' : 'null';
-          if (!text.startsWith(literal, i)) return false;
+          const literal = c === 0x74 ? TRUE : c === 0x66 ? FALSE : NULL;
+          if (!startsWith(bytes, i, end, literal)) return false;
           if (!(types & (c === 0x6e ? T_NULL : T_BOOLEAN)) || role !== Role.None) return false;
           i += literal.length;
         } else return false; // an object, an array, or not JSON
         count++;
         required += this.required[p]!;
-        i = skipSpace(text, i, n);
-        const next = text.charCodeAt(i);
+        i = skipSpace(bytes, i, end);
+        if (i >= end) return false;
+        const next = bytes[i];
         if (next === 0x2c) {
-          i = skipSpace(text, i + 1, n);
+          i = skipSpace(bytes, i + 1, end);
           continue;
         }
         if (next !== 0x7d) return false;
@@ -260,28 +264,30 @@ export class FlatEventScanner {
         break;
       }
     }
-    if (skipSpace(text, i, n) !== n) return false;
+    if (skipSpace(bytes, i, end) !== end) return false;
     return required === this.requiredCount && keys === this.keyCount && timeSeen;
   }
 }
 
-/**
- * `text.slice(from, to)` as a string of its own. V8 cuts 13 characters or more as a view of the whole text, and
- * an id is kept (for de-duplication) long after its event: as a view it would keep the whole request or file
- * chunk alive with it.
- */
-function ownString(text: string, from: number, to: number): string {
-  return to - from < 13 ? text.slice(from, to) : (JSON.parse(text.slice(from - 1, to + 1)) as string);
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+const NULL = Buffer.from('null');
+
+/** True when `bytes` holds `expected` at `at`, within `end`. */
+function startsWith(bytes: Buffer, at: number, end: number, expected: Uint8Array): boolean {
+  if (at + expected.length > end) return false;
+  for (let k = 0; k < expected.length; k++) if (bytes[at + k] !== expected[k]) return false;
+  return true;
 }
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
-/** The position of the first non-whitespace character (JSON's four) at or after `i`. */
-function skipSpace(text: string, i: number, n: number): number {
-  while (i < n) {
-    const c = text.charCodeAt(i);
+/** The position of the first non-whitespace byte (JSON's four) at or after `i`, or `end`. */
+function skipSpace(bytes: Buffer, i: number, end: number): number {
+  while (i < end) {
+    const c = bytes[i];
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
     i++;
   }

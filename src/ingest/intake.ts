@@ -14,8 +14,14 @@ import { DEFAULT_DEDUPE_HORIZON_MS, Deduplicator } from '../engine/core/dedupe.j
 import type { EmbeddedLog } from '../log/embedded/embedded-log.js';
 import type { AppendRecord } from '../log/log.js';
 
-/** One event offered to the intake: JSON text (a line of NDJSON) or an already-parsed value. */
-export type IngestItem = { readonly text: string } | { readonly value: unknown };
+/**
+ * One event offered to the intake: JSON text, UTF-8 JSON text as bytes [start, end) of a buffer (a line of an
+ * NDJSON body or file, unsliced), or an already-parsed value.
+ */
+export type IngestItem =
+  | { readonly text: string }
+  | { readonly bytes: Buffer; readonly start: number; readonly end: number }
+  | { readonly value: unknown };
 
 export interface IngestResult {
   readonly accepted: number;
@@ -187,32 +193,38 @@ export class Intake {
     const letters: DeadLetterInput[] = [];
     let duplicates = 0;
     const scanned: ScannedEvent = { time: 0, partitionKey: '', id: null };
+    const values = new ValueArena();
     for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
+      let item = items[i]!;
       let key: string;
       let id: string | null;
-      let value: string;
+      let value: Uint8Array | string;
+      if ('text' in item) item = { bytes: Buffer.from(item.text, 'utf8'), start: 0, end: -1 };
+      const bytes = 'bytes' in item ? item.bytes : null;
+      const start = 'bytes' in item ? item.start : 0;
+      const end = 'bytes' in item ? (item.end < 0 ? item.bytes.length : item.end) : 0;
       if (
-        'text' in item &&
-        item.text.length * 3 <= this.maxEventBytes &&
-        contract.checkText(item.text, arrivalTime, scanned)
+        bytes &&
+        end - start <= this.maxEventBytes &&
+        contract.checkBytes(bytes, start, end, arrivalTime, scanned)
       ) {
-        // Certainly valid and already normal: stored as the producer wrote it.
+        // Certainly valid and already normal: stored as the producer wrote it, bytes for bytes.
         key = scanned.partitionKey;
         id = scanned.id;
-        value = `{"t":${scanned.time},"f":${item.text}}`;
+        value = values.storedEvent(scanned.time, bytes, start, end);
       } else {
+        const text = bytes ? bytes.toString('utf8', start, end) : null;
         const refuse = (rejection: Rejection) => {
           letters.push({
             rejection,
-            raw: rawOf(item),
+            raw: text ?? rawOf(item),
             schemaVersion: contract.schemaVersion,
             arrivalTime,
             line: lineOf(i),
             ...(source ? { source } : {}),
           });
         };
-        const parsed = parseItem(item, this.maxEventBytes);
+        const parsed = parseItem(text === null ? textOrValue(item) : { text }, this.maxEventBytes);
         if ('rejection' in parsed) {
           refuse(parsed.rejection);
           continue;
@@ -227,8 +239,8 @@ export class Intake {
         id = event.id;
         // The producer's own JSON text when normalisation changed nothing: it parsed, so it is valid JSON.
         value =
-          'text' in item && !event.normalised
-            ? `{"t":${event.time},"f":${item.text}}`
+          text !== null && !event.normalised
+            ? `{"t":${event.time},"f":${text}}`
             : JSON.stringify({ t: event.time, f: event.fields } satisfies StoredEvent);
       }
       if (dedupe && id !== null) {
@@ -305,16 +317,76 @@ export class Intake {
   }
 }
 
+/**
+ * Stored events (`{"t":<time>,"f":<the event's own bytes>}`) written back to back into large buffers, so that
+ * the fast path makes no string and no buffer of its own per event (each value is a view into the arena).
+ */
+class ValueArena {
+  private buffer = Buffer.allocUnsafe(0);
+  private at = 0;
+
+  storedEvent(time: number, source: Buffer, start: number, end: number): Buffer {
+    const size = end - start + STORED_FRAME_BYTES;
+    if (this.at + size > this.buffer.length) {
+      this.buffer = Buffer.allocUnsafe(Math.max(ARENA_BYTES, size));
+      this.at = 0;
+    }
+    const buffer = this.buffer;
+    const from = this.at;
+    let at = putBytes(buffer, from, TIME_OPEN);
+    at = putInteger(buffer, at, time);
+    at = putBytes(buffer, at, FIELDS_OPEN);
+    at += source.copy(buffer, at, start, end);
+    buffer[at++] = 0x7d; // }
+    this.at = at;
+    return buffer.subarray(from, at);
+  }
+}
+const TIME_OPEN = Buffer.from('{"t":');
+const FIELDS_OPEN = Buffer.from(',"f":');
+
+function putBytes(buffer: Buffer, at: number, bytes: Uint8Array): number {
+  for (let k = 0; k < bytes.length; k++) buffer[at + k] = bytes[k]!;
+  return at + bytes.length;
+}
+
+/** Writes a safe integer in decimal ASCII (what String(value) gives); returns the position after it. */
+function putInteger(buffer: Buffer, at: number, value: number): number {
+  if (value < 0) {
+    buffer[at++] = 0x2d; // -
+    value = -value;
+  }
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  for (let k = digits - 1, rest = value; k >= 0; k--, rest = Math.floor(rest / 10))
+    buffer[at + k] = 0x30 + (rest % 10);
+  return at + digits;
+}
+/** Room for `{"t":` + a time of up to 17 characters + `,"f":` + `}`. */
+const STORED_FRAME_BYTES = 32;
+const ARENA_BYTES = 1 << 20;
+
+/** An item as JSON text (bytes decoded) or as its already-parsed value. */
+export function textOrValue(item: IngestItem): { readonly text: string } | { readonly value: unknown } {
+  if ('bytes' in item)
+    return { text: item.bytes.toString('utf8', item.start, item.end < 0 ? undefined : item.end) };
+  return item;
+}
+
 function rawOf(item: IngestItem): string {
-  if ('text' in item) return item.text;
+  const plain = textOrValue(item);
+  if ('text' in plain) return plain.text;
   try {
-    return JSON.stringify(item.value) ?? String(item.value);
+    return JSON.stringify(plain.value) ?? String(plain.value);
   } catch {
-    return String(item.value);
+    return String(plain.value);
   }
 }
 
-function parseItem(item: IngestItem, maxBytes: number): { value: unknown } | { rejection: Rejection } {
+function parseItem(
+  item: { readonly text: string } | { readonly value: unknown },
+  maxBytes: number,
+): { value: unknown } | { rejection: Rejection } {
   if (!('text' in item)) return { value: item.value };
   // A UTF-16 unit is at most 3 UTF-8 bytes: only a long text needs its exact size.
   const bytes = item.text.length * 3 <= maxBytes ? 0 : Buffer.byteLength(item.text, 'utf8');

@@ -13,6 +13,7 @@ import type { SchemaRegistry } from '../contracts/registry.js';
 import type { Plan } from '../definitions/plan.js';
 import type { OnlineProcessor } from '../engine/online/processor.js';
 import type { IngestItem, IngestResult, Intake } from '../ingest/intake.js';
+import { forEachLine, isBlank } from '../ingest/ndjson.js';
 import type { EmbeddedLog } from '../log/embedded/embedded-log.js';
 import { LogError } from '../log/log.js';
 import { ServerMetrics } from '../monitor/metrics.js';
@@ -40,15 +41,19 @@ export interface ServerOptions {
   readonly logger?: boolean | object;
 }
 
-/** Splits an NDJSON body into items with their line numbers; blank lines hold no event. */
-function ndjsonItems(body: string): { items: IngestItem[]; lines: number[] } {
+/**
+ * Splits an NDJSON body into items (byte ranges of the body: no string per line) with their line numbers;
+ * blank lines hold no event.
+ */
+function ndjsonItems(body: Buffer): { items: IngestItem[]; lines: number[] } {
   const items: IngestItem[] = [];
   const lines: number[] = [];
-  body.split('\n').forEach((line, i) => {
-    const text = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (text.trim() === '') return;
-    items.push({ text });
-    lines.push(i + 1);
+  let line = 0;
+  forEachLine(body, 0, body.length, true, (start, end) => {
+    line++;
+    if (isBlank(body, start, end)) return;
+    items.push({ bytes: body, start, end });
+    lines.push(line);
   });
   return { items, lines };
 }
@@ -90,11 +95,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
           }
         : false,
   });
-  // Bodies as text: a malformed event is the intake's to dead-letter, not fastify's to refuse.
+  // Bodies as text (NDJSON as bytes): a malformed event is the intake's to dead-letter, not fastify's to refuse.
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
   app.addContentTypeParser(
     [
       'application/json',
-      'application/x-ndjson',
       'text/plain',
       'application/vnd.schemaregistry.v1+json',
       'application/vnd.schemaregistry+json',
@@ -197,14 +204,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
     async (request, reply) => {
       const { stream } = request.params;
-      const body =
-        typeof request.body === 'string'
-          ? request.body
-          : request.body === undefined
-            ? ''
-            : JSON.stringify(request.body);
-      const ndjson = String(request.headers['content-type'] ?? '').startsWith('application/x-ndjson');
-      const { items, lines } = ndjson ? ndjsonItems(body) : { items: [{ text: body }], lines: [1] };
+      const body = request.body;
+      const { items, lines } = Buffer.isBuffer(body)
+        ? ndjsonItems(body)
+        : {
+            items: [
+              { text: typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body) },
+            ],
+            lines: [1],
+          };
       if (pending + items.length > maxPending) {
         return reply
           .code(429)

@@ -35,6 +35,34 @@ async function stored(log: EmbeddedLog, stream: string) {
 }
 
 describe('the intake', () => {
+  it('stores events given as byte ranges of a shared buffer bytes for bytes, with their time in front', async () => {
+    const log = await EmbeddedLog.open(mkdtempSync(join(tmpdir(), 'tributary-intake-')));
+    const intake = await Intake.open(plan(), log, { now: () => NOW });
+    const times = [-5, 0, 7, 999_999_999_999, NOW - 1000];
+    // Non-ASCII bytes outside the keys stay on the fast path; `\u00e9` (an escape) takes the full check.
+    const merchants = ['m1', 'café ☕', 'caf\u00e9', 'm2', '☕'];
+    const texts = times.map((ts, i) =>
+      line({ paymentId: `b${i}`, ts }).text.replace('"m1"', `"${merchants[i]}"`),
+    );
+    const body = Buffer.from(`${texts.join('\n')}\n`);
+    const items = [];
+    for (let start = 0, k = 0; k < texts.length; k++) {
+      const end = start + Buffer.byteLength(texts[k]!);
+      items.push({ bytes: body, start, end });
+      start = end + 1;
+    }
+    expect((await intake.ingest('payments', items)).accepted).toBe(times.length);
+    const events = await stored(log, 'payments');
+    expect(events.map((e) => e.t).sort((a, b) => a - b)).toEqual([...times].sort((a, b) => a - b));
+    expect(events.map((e) => e.f.merchantId).sort()).toEqual(['café', 'café ☕', 'm1', 'm2', '☕']);
+    // The stored value is the producer's text, bytes for bytes, after the time.
+    const raw: string[] = [];
+    for (let p = 0; p < log.partitions('payments'); p++)
+      for (const r of await log.read('payments', p, 0, 100)) raw.push(Buffer.from(r.value).toString());
+    expect(raw.sort()).toEqual(texts.map((text, i) => `{"t":${times[i]},"f":${text}}`).sort());
+    await log.close();
+  });
+
   it('accepts, de-duplicates and dead-letters each event with its line and reason', async () => {
     const log = await EmbeddedLog.open(mkdtempSync(join(tmpdir(), 'tributary-intake-')));
     const intake = await Intake.open(plan(), log, { now: () => NOW });

@@ -9,7 +9,7 @@ import { BIGINT, VARCHAR } from '@duckdb/node-api';
 import { StreamContract } from '../../contracts/contract.js';
 import type { Plan } from '../../definitions/plan.js';
 import { readEventFile } from '../../ingest/files.js';
-import { decodeStoredEvent, tableAsStream } from '../../ingest/intake.js';
+import { decodeStoredEvent, tableAsStream, textOrValue } from '../../ingest/intake.js';
 import type { Log } from '../../log/log.js';
 import { Core, UnknownNameError } from '../core/core.js';
 import { fieldTypesOf } from '../core/layout.js';
@@ -119,7 +119,8 @@ async function loadTables(plan: Plan, view: string, history: History): Promise<T
     for (const file of history.files[table] ?? []) {
       for await (const batch of readEventFile(file, stream.fields)) {
         for (const item of batch.items) {
-          const value = 'text' in item ? JSON.parse(item.text) : item.value;
+          const plain = textOrValue(item);
+          const value = 'text' in plain ? JSON.parse(plain.text) : plain.value;
           const checked = contract.check(value, Number.POSITIVE_INFINITY);
           if (checked.ok)
             tableRows.push({ table, validFrom: checked.event.time, seq: seq++, row: checked.event.fields });

@@ -10,7 +10,7 @@ import { DOUBLE, VARCHAR } from '@duckdb/node-api';
 import { StreamContract, type ValidEvent } from '../../contracts/contract.js';
 import type { StreamPlan } from '../../definitions/plan.js';
 import { formatOf, type ItemBatch, readEventFile } from '../../ingest/files.js';
-import { decodeStoredEvent } from '../../ingest/intake.js';
+import { decodeStoredEvent, textOrValue } from '../../ingest/intake.js';
 import type { Log } from '../../log/log.js';
 import { parquetCheck } from './parquet-check.js';
 import { encodeCategorical, type StreamStage, stageColumnsSql } from './stage-plan.js';
@@ -159,11 +159,12 @@ export async function loadFileHistory(
         for (let i = 0; i < batch.items.length; i++) {
           const item = batch.items[i]!;
           const line = batch.lines[i]!;
-          const raw = 'text' in item ? item.text : JSON.stringify(item.value);
+          const plain = textOrValue(item);
+          const raw = 'text' in plain ? plain.text : JSON.stringify(plain.value);
           let value: unknown;
-          if ('text' in item) {
+          if ('text' in plain) {
             try {
-              value = JSON.parse(item.text);
+              value = JSON.parse(plain.text);
             } catch (error) {
               rejects.push([
                 input.stream.name,
@@ -176,7 +177,7 @@ export async function loadFileHistory(
               stats.rejected++;
               continue;
             }
-          } else value = item.value;
+          } else value = plain.value;
           const checked = contract.check(value, Number.POSITIVE_INFINITY);
           if (!checked.ok) {
             rejects.push([
