@@ -41,7 +41,13 @@ const OBJECT_KEYWORDS = new Set([
 export interface ScannedEvent {
   time: number;
   partitionKey: string;
+  /**
+   * An ASCII string id is given as its bytes [idStart, idEnd) of the scanned buffer, with `id` null (no string
+   * is made); any other id as `id`, with idStart -1. No id: both null and -1.
+   */
   id: string | null;
+  idStart: number;
+  idEnd: number;
 }
 
 enum Role {
@@ -146,6 +152,7 @@ export class FlatEventScanner {
     let keys = 0;
     let timeSeen = false;
     out.id = null;
+    out.idStart = -1;
     if (i < end && bytes[i] === 0x7d)
       i++; // {}
     else {
@@ -176,11 +183,13 @@ export class FlatEventScanner {
           // Keys must be ASCII: any byte from 0x80 up is refused with the escapes and control characters.
           const limit = role & Role.Key ? 0x80 : 0x100;
           let j = i + 1;
+          let high = 0;
           for (;;) {
             if (j >= end) return false;
             const d = bytes[j]!;
             if (d === 0x22) break;
             if (d === 0x5c || d < 0x20 || d >= limit) return false; // an escape, or a control character
+            high |= d;
             j++;
           }
           if (role & Role.Key) {
@@ -188,7 +197,12 @@ export class FlatEventScanner {
             keys++;
             if (role & Role.PartitionKey) out.partitionKey = bytes.toString('latin1', i + 1, j);
           }
-          if (role & Role.Id) out.id = bytes.toString('utf8', i + 1, j);
+          if (role & Role.Id) {
+            if (high < 0x80) {
+              out.idStart = i + 1;
+              out.idEnd = j;
+            } else out.id = bytes.toString('utf8', i + 1, j);
+          }
           i = j + 1;
         } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
           if (!(types & (T_NUMBER | T_INTEGER)) || role & Role.Key) return false;
@@ -243,7 +257,10 @@ export class FlatEventScanner {
             out.time = value;
             timeSeen = true;
           }
-          if (role & Role.Id) out.id = String(value);
+          if (role & Role.Id) {
+            out.id = String(value);
+            out.idStart = -1;
+          }
         } else if (c === 0x74 || c === 0x66 || c === 0x6e) {
           const literal = c === 0x74 ? TRUE : c === 0x66 ? FALSE : NULL;
           if (!startsWith(bytes, i, end, literal)) return false;

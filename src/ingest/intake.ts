@@ -189,10 +189,13 @@ export class Intake {
     const dedupe = plan.idField ? this.deduper(stream) : null;
     const partitionEntity = Object.keys(plan.keys)[0]!;
     const records: AppendRecord[] = [];
+    // What this batch added to the de-duplication memory, to take back if it is not stored.
     const acceptedIds: string[] = [];
+    const acceptedIdBytes: Buffer[] = [];
+    const acceptedIdRanges: number[] = [];
     const letters: DeadLetterInput[] = [];
     let duplicates = 0;
-    const scanned: ScannedEvent = { time: 0, partitionKey: '', id: null };
+    const scanned: ScannedEvent = { time: 0, partitionKey: '', id: null, idStart: -1, idEnd: -1 };
     const values = new ValueArena();
     for (let i = 0; i < items.length; i++) {
       let item = items[i]!;
@@ -210,8 +213,19 @@ export class Intake {
       ) {
         // Certainly valid and already normal: stored as the producer wrote it, bytes for bytes.
         key = scanned.partitionKey;
-        id = scanned.id;
         value = values.storedEvent(scanned.time, bytes, start, end);
+        if (dedupe && scanned.idStart >= 0) {
+          // An ASCII id, remembered from its bytes: no string.
+          if (!dedupe.acceptBytes(bytes, scanned.idStart, scanned.idEnd, arrivalTime)) {
+            duplicates++;
+            continue;
+          }
+          acceptedIdBytes.push(bytes);
+          acceptedIdRanges.push(scanned.idStart, scanned.idEnd);
+          records.push({ key, arrivalTime, value });
+          continue;
+        }
+        id = scanned.id;
       } else {
         const text = bytes ? bytes.toString('utf8', start, end) : null;
         const refuse = (rejection: Rejection) => {
@@ -263,6 +277,9 @@ export class Intake {
     } catch (error) {
       // Not stored: these ids have not arrived, so a retry must not count as a duplicate.
       for (const id of acceptedIds) dedupe?.forget(id);
+      acceptedIdBytes.forEach((idBytes, k) => {
+        dedupe?.forgetBytes(idBytes, acceptedIdRanges[2 * k]!, acceptedIdRanges[2 * k + 1]!);
+      });
       throw error;
     }
     const stats = this.stats.get(stream) ?? { accepted: 0, duplicates: 0 };
