@@ -196,7 +196,7 @@ export class Intake {
     const letters: DeadLetterInput[] = [];
     let duplicates = 0;
     const scanned: ScannedEvent = { time: 0, partitionKey: '', id: null, idStart: -1, idEnd: -1 };
-    const values = new ValueArena();
+    const values = new ValueArena(items);
     for (let i = 0; i < items.length; i++) {
       let item = items[i]!;
       let key: string;
@@ -341,13 +341,23 @@ export class Intake {
 class ValueArena {
   private buffer = Buffer.allocUnsafe(0);
   private at = 0;
+  /** Bytes the batch's byte items could need: the first buffer is sized to it, not to a fixed size. */
+  private expected = 0;
+
+  constructor(items: readonly IngestItem[]) {
+    for (const item of items)
+      if ('bytes' in item)
+        this.expected += (item.end < 0 ? item.bytes.length : item.end) - item.start + STORED_FRAME_BYTES;
+  }
 
   storedEvent(time: number, source: Buffer, start: number, end: number): Buffer {
     const size = end - start + STORED_FRAME_BYTES;
     if (this.at + size > this.buffer.length) {
-      this.buffer = Buffer.allocUnsafe(Math.max(ARENA_BYTES, size));
+      // External memory drives V8's major collections: allocate what the batch needs, not more.
+      this.buffer = Buffer.allocUnsafe(Math.max(Math.min(this.expected, ARENA_BYTES), size));
       this.at = 0;
     }
+    this.expected -= size;
     const buffer = this.buffer;
     const from = this.at;
     let at = putBytes(buffer, from, TIME_OPEN);
