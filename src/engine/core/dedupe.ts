@@ -8,6 +8,8 @@
  * tables are split into shards, so that a shard's rebuild (on growth, which also drops expired and forgotten
  * ids) holds the event loop for a fraction of a millisecond, never for the whole set.
  */
+import { hashBytes } from './operators/hash.js';
+
 export const DEFAULT_DEDUPE_HORIZON_MS = 30 * 86_400_000;
 
 const SHARD_BITS = 6;
@@ -141,7 +143,7 @@ export class Deduplicator {
 
   /** `accept` for an id given as its UTF-8 bytes [start, end) (the intake's fast path never makes a string). */
   acceptBytes(id: Uint8Array, start: number, end: number, arrivalTime: number): boolean {
-    const hash = hashOf(id, start, end);
+    const hash = hashBytes(id, start, end);
     const shard = this.shards[hash >>> (32 - SHARD_BITS)]!;
     const entry = shard.find(hash, id, start, end - start);
     if (entry >= 0) {
@@ -164,7 +166,7 @@ export class Deduplicator {
   }
 
   forgetBytes(id: Uint8Array, start: number, end: number): void {
-    const hash = hashOf(id, start, end);
+    const hash = hashBytes(id, start, end);
     const shard = this.shards[hash >>> (32 - SHARD_BITS)]!;
     const entry = shard.find(hash, id, start, end - start);
     if (entry >= 0) shard.times[entry] = FORGOTTEN;
@@ -187,16 +189,4 @@ export class Deduplicator {
 function encode(id: string): number {
   if (id.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(id.length * 3);
   return scratch.write(id, 0, 'utf8');
-}
-
-/** FNV-1a over the bytes, finished with a murmur3 mix so that the top bits (the shard) are well spread. */
-function hashOf(bytes: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }

@@ -8,6 +8,13 @@ export function hashString(text: string): number {
   return fmix32(h);
 }
 
+/** FNV-1a over bytes [start, end), mixed the same way (its top bits are as well spread as its low ones). */
+export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return fmix32(h);
+}
+
 export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
