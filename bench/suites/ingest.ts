@@ -1,7 +1,8 @@
 /**
  * Ingest: `file_events_per_s` (NDJSON file through validation, de-duplication and durable group commit, one
  * core), `http_events_per_s` (NDJSON batches of 1,000 over HTTP from a second process), `ack_p99_ms` (the p99
- * time to acknowledge a batch while a second process sends a steady 50,000 events/s).
+ * time to acknowledge a batch while a second process sends a steady 50,000 events/s), read against
+ * `disk_sync_p99_ms` (the same durable writes made with no server: the floor of any acknowledgement).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { ingestFile } from '../../src/ingest/file-ingest.js';
 import { Intake } from '../../src/ingest/intake.js';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
 import { startChild } from '../child.js';
+import { diskSyncLatencies } from '../ingest/disk-floor.js';
 import type { Metrics } from '../run.js';
 
 const FILE_EVENTS = 1_000_000;
@@ -77,6 +79,12 @@ export async function run_(log: (line: string) => void): Promise<Metrics> {
     log(
       `http: ${max.events.toLocaleString()} events in ${max.seconds.toFixed(1)} s, statuses ${JSON.stringify(max.statuses)}`,
     );
+    // The disk's own p99 for the steady phase's durable writes: 100 batches/s of 500 stored events (~210 bytes
+    // each: header, key, time wrapper and the payload), spread over the stream's 4 partitions.
+    const floor = await diskSyncLatencies(httpRoot, 4, 500 * 210, 100, 10);
+    metrics.disk_sync_p99_ms = Number(percentile(floor, 0.99).toFixed(2));
+    metrics.disk_sync_p50_ms = Number(percentile(floor, 0.5).toFixed(2));
+    log(`disk alone: ${floor.length} durable 4-partition writes of ${500 * 210} bytes at 100/s`);
     const steady = JSON.parse(
       (await run(process.execPath, [client, url, 'steady', '50000', '500', '10'], { maxBuffer: 1 << 26 }))
         .stdout,

@@ -72,8 +72,8 @@ const INDEX_EVERY = 32;
  * write + fdatasync would, in one trip through the thread pool instead of two (under load each trip waits its
  * turn, and the acknowledgement's tail was mostly that wait). Elsewhere each write is followed by fdatasync.
  */
-const SYNC_ON_WRITE = fsConstants.O_DSYNC !== undefined;
-const WRITE_FLAGS = fsConstants.O_RDWR | (SYNC_ON_WRITE ? fsConstants.O_DSYNC : 0);
+export const SYNC_ON_WRITE = fsConstants.O_DSYNC !== undefined;
+export const WRITE_FLAGS = fsConstants.O_RDWR | (SYNC_ON_WRITE ? fsConstants.O_DSYNC : 0);
 /** Bytes of recently written records kept in memory per partition, so that tailing readers need no file I/O. */
 const TAIL_BYTES = 4 * 1024 * 1024;
 
