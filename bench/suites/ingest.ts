@@ -2,7 +2,8 @@
  * Ingest: `file_events_per_s` (NDJSON file through validation, de-duplication and durable group commit, one
  * core), `http_events_per_s` (NDJSON batches of 1,000 over HTTP from a second process), `ack_p99_ms` (the p99
  * time to acknowledge a batch while a second process sends a steady 50,000 events/s), read against
- * `disk_sync_p99_ms` (the same durable writes made with no server: the floor of any acknowledgement).
+ * `disk_sync_p99_ms` (the same durable writes made with no server) and `floor_ack_p99_ms` (the same load on a
+ * bare server that only makes each body durable: what this machine's HTTP stack, disk and cores allow).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -98,6 +99,21 @@ export async function run_(log: (line: string) => void): Promise<Metrics> {
   } finally {
     const exited = new Promise((resolve) => server.child.once('exit', resolve));
     server.child.kill('SIGTERM');
+    await exited;
+  }
+  // The same steady load against a server that only makes each body durable: the machine's own floor.
+  const bare = await startChild<{ port: number }>('ingest/bare-server', [httpRoot]);
+  try {
+    const bareUrl = `http://127.0.0.1:${bare.port}/v1/streams/payments/events`;
+    const steady = JSON.parse(
+      (await run(process.execPath, [client, bareUrl, 'steady', '50000', '500', '10'], { maxBuffer: 1 << 26 }))
+        .stdout,
+    ) as { latenciesMs: number[] };
+    metrics.floor_ack_p99_ms = Number(percentile(steady.latenciesMs, 0.99).toFixed(2));
+    metrics.floor_ack_p50_ms = Number(percentile(steady.latenciesMs, 0.5).toFixed(2));
+  } finally {
+    const exited = new Promise((resolve) => bare.child.once('exit', resolve));
+    bare.child.kill('SIGKILL');
     await exited;
     rmSync(httpRoot, { recursive: true, force: true });
   }
