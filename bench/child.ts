@@ -1,7 +1,11 @@
 /** Benchmark processes: a script of bench/ started in a child process, ready once it prints a JSON line. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 
-/** Starts bench/<script>.js (e.g. `serve/server-process`); resolves with the JSON line it prints when ready. */
+/**
+ * Starts bench/<script>.js (e.g. `serve/server-process`) with the node options of the `tributary` command (as
+ * `tributary serve` runs) and `nodeOptions`; resolves with the JSON line it prints when ready.
+ */
 export function startChild<T>(
   script: string,
   args: string[],
@@ -9,7 +13,7 @@ export function startChild<T>(
 ): Promise<T & { child: ChildProcess }> {
   const path = new URL(`./${script}.js`, import.meta.url).pathname;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeOptions, path, ...args], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeOptions, path, ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=256
+// Node options: see src/cli/node-flags.ts (a test holds this line to it).
 // The CLI is compiled to dist/ by `npm run build` (run automatically by `npm install`).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
