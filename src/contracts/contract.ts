@@ -66,11 +66,7 @@ export class StreamContract {
    * decides and explains.
    */
   checkBytes(bytes: Buffer, start: number, end: number, arrivalTime: number, out: ScannedEvent): boolean {
-    return (
-      this.scanner !== null &&
-      this.scanner.scan(bytes, start, end, out) &&
-      out.time <= arrivalTime + this.futureSkewMs
-    );
+    return this.scanner?.scan(bytes, start, end, out) === true && out.time <= arrivalTime + this.futureSkewMs;
   }
 
   check(value: unknown, arrivalTime: number): CheckResult {

@@ -13,7 +13,6 @@ import { Deduplicator } from '../../src/engine/core/dedupe.js';
 import { EvictedRangeError } from '../../src/engine/core/group-engine.js';
 import { oneGroupPlan } from '../fixtures/one-group.js';
 import {
-  BASE,
   eventArb,
   merchantRows,
   paymentArrivals,

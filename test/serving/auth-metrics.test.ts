@@ -23,7 +23,14 @@ async function server(apiKeys?: ApiKeys) {
   const processor = await OnlineProcessor.open({ plan, log });
   await processor.catchUp();
   const app = await buildServer({ plan, log, intake, processor, ...(apiKeys ? { apiKeys } : {}) });
-  return { app, close: async () => (await app.close(), await processor.stop(), await log.close()) };
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      await processor.stop();
+      await log.close();
+    },
+  };
 }
 
 const event = { paymentId: 'p1', customerId: 'c1', ts: Date.now() - 1000, amount: 5 };

@@ -31,7 +31,11 @@ async function server(yaml: string) {
     app,
     processor,
     clock,
-    close: async () => (await app.close(), await processor.stop(), await log.close()),
+    close: async () => {
+      await app.close();
+      await processor.stop();
+      await log.close();
+    },
   };
 }
 
