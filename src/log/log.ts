@@ -29,11 +29,31 @@ export interface LogRecord {
   readonly value: Uint8Array;
 }
 
+/**
+ * Whole records of a partition as stored (the embedded log's record layout, record-format.ts), from
+ * `firstOffset` to `endOffset` (exclusive), offsets contiguous.
+ */
+export interface RecordBytes {
+  readonly bytes: Uint8Array;
+  readonly firstOffset: number;
+  readonly endOffset: number;
+}
+
 export interface Log {
   /** Appends records of one stream; resolves when all are durable (fsynced), in order. */
   append(stream: string, records: readonly AppendRecord[]): Promise<AppendResult[]>;
   /** Records of a partition from `offset` on, at most `max`. */
   read(stream: string, partition: number, offset: number, max: number): Promise<LogRecord[]>;
+  /**
+   * Optional (the embedded log has it): about `maxBytes` of whole records, from the one holding `offset` or a few
+   * before it (a reader skips those), for readers that decode records on another thread. Null past the end.
+   */
+  readBytes?(
+    stream: string,
+    partition: number,
+    offset: number,
+    maxBytes: number,
+  ): Promise<RecordBytes | null>;
   /** The offset the next record of a partition will get. */
   endOffset(stream: string, partition: number): number;
   partitions(stream: string): number;

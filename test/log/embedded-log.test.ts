@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
-import { decodeRecord, encodedSize, encodeRecord } from '../../src/log/embedded/record-format.js';
+import {
+  decodeRecord,
+  encodedSize,
+  encodeRecord,
+  forEachRecord,
+} from '../../src/log/embedded/record-format.js';
 import { LogError } from '../../src/log/log.js';
 import { murmur2, partitionOf } from '../../src/log/murmur2.js';
 
@@ -160,6 +165,52 @@ describe('the embedded log', () => {
       );
     }
     await fromFiles.close();
+  });
+
+  it('hands out whole records as bytes, cut on record boundaries, across segments and from any offset', async () => {
+    const root = temp();
+    const log = await EmbeddedLog.open(root, { partitions: 1, segmentBytes: 50_000 });
+    for (let batch = 0; batch < 20; batch++) await log.append('payments', records(batch * 150, 150));
+    const total = 3_000;
+    for (const [start, maxBytes] of [
+      [0, 4_096],
+      [17, 1_000], // not on an index point; fewer bytes than two index points hold
+      [1_234, 30_000],
+      [2_999, 100_000],
+    ] as const) {
+      const seen: [number, number, string][] = [];
+      let offset: number = start;
+      let chunks = 0;
+      while (offset < total) {
+        const chunk = await log.readBytes('payments', 0, offset, maxBytes);
+        if (!chunk) break;
+        chunks++;
+        expect(chunk.firstOffset).toBeLessThanOrEqual(offset);
+        expect(chunk.endOffset).toBeGreaterThan(offset);
+        const data = Buffer.from(chunk.bytes);
+        let next = chunk.firstOffset;
+        const stopped = forEachRecord(data, (at, sequence, valueStart, valueEnd) => {
+          expect(at).toBe(next++);
+          if (at >= offset) seen.push([at, sequence, data.toString('utf8', valueStart, valueEnd)]);
+        });
+        expect(stopped).toBe(data.length); // whole records only
+        expect(next).toBe(chunk.endOffset);
+        offset = chunk.endOffset;
+      }
+      expect(await log.readBytes('payments', 0, total, maxBytes)).toBeNull();
+      expect(seen).toEqual(
+        Array.from({ length: total - start }, (_, i) => [start + i, start + i, `payment-${start + i}`]),
+      );
+      if (start === 0) expect(chunks).toBeGreaterThan(20); // more than one per segment: cut inside them too
+    }
+    // A flipped bit inside a chunk stops the scan there.
+    const chunk = (await log.readBytes('payments', 0, 0, 4_096))!;
+    const data = Buffer.from(chunk.bytes);
+    data[data.length - 3]! ^= 1;
+    let visited = 0;
+    expect(forEachRecord(data, () => visited++)).toBeLessThan(data.length);
+    expect(visited).toBe(chunk.endOffset - chunk.firstOffset - 1);
+    await log.close();
   });
 
   it('keeps consumer positions across restarts', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileYaml } from '../../src/definitions/yaml.js';
 import { seededRandom } from '../../src/demo/random.js';
+import { StoredEventDecoder } from '../../src/engine/online/decoder.js';
 import { OnlineProcessor } from '../../src/engine/online/processor.js';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
 
@@ -87,6 +88,33 @@ describe('the decoder thread', () => {
     }
     await threaded.stop();
     await single.stop();
+    await log.close();
+  });
+
+  it('refuses a batch with a record that fails its checksum, saying so', async () => {
+    const log = await EmbeddedLog.open(join(dir, 'corrupt'), { partitions: 1 });
+    await log.append(
+      'payments',
+      Array.from({ length: 100 }, (_, i) => ({
+        key: 'c1',
+        arrivalTime: i,
+        value: Buffer.from(JSON.stringify({ t: i, f: { customerId: 'c1', amount: i } })),
+      })),
+    );
+    const decoder = new StoredEventDecoder({
+      streams: { payments: { numeric: ['amount'], values: ['customerId'] } },
+    });
+    const whole = (await log.readBytes('payments', 0, 10, 1 << 20))!;
+    const columns = await decoder.decode('payments', whole, 10);
+    expect(Array.from(columns.numeric.amount!)).toEqual(Array.from({ length: 90 }, (_, i) => 10 + i));
+    expect(Array.from(columns.seqs)).toEqual(Array.from({ length: 90 }, (_, i) => 10 + i));
+    const flipped = (await log.readBytes('payments', 0, 0, 1 << 20))!;
+    flipped.bytes[flipped.bytes.length - 2]! ^= 1;
+    await expect(decoder.decode('payments', flipped, 0)).rejects.toMatchObject({
+      code: 'TRIBUTARY_LOG_CORRUPT',
+      message: expect.stringContaining('fails its checksum'),
+    });
+    await decoder.close();
     await log.close();
   });
 });

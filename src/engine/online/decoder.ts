@@ -1,11 +1,11 @@
 /**
- * The main thread's side of the decoder thread (decode-worker.ts): packs a batch of log records' values into one
- * transferred buffer and resolves with their decoded columns. Batches are answered in the order sent.
+ * The main thread's side of the decoder thread (decode-worker.ts): hands it a batch of whole log records (their
+ * bytes transferred, not copied) and resolves with their decoded columns. Batches are answered in the order sent.
  */
 import type { Worker } from 'node:worker_threads';
-import type { LogRecord } from '../../log/log.js';
+import { LogError, type RecordBytes } from '../../log/log.js';
 import { startWorker } from '../worker-thread.js';
-import type { DecodedColumns, DecodeRequest, DecoderSetup } from './decode-worker.js';
+import type { DecodedColumns, DecodeFailure, DecodeRequest, DecoderSetup } from './decode-worker.js';
 
 export class StoredEventDecoder {
   private readonly worker: Worker;
@@ -18,11 +18,12 @@ export class StoredEventDecoder {
 
   constructor(setup: DecoderSetup) {
     this.worker = startWorker(import.meta.url, 'decode-worker', setup);
-    this.worker.on('message', (answer: DecodedColumns) => {
+    this.worker.on('message', (answer: DecodedColumns | DecodeFailure) => {
       const waiting = this.pending.get(answer.id);
       this.pending.delete(answer.id);
       if (this.pending.size === 0) this.worker.unref();
-      waiting?.resolve(answer);
+      if ('error' in answer) waiting?.reject(new LogError('TRIBUTARY_LOG_CORRUPT', answer.error));
+      else waiting?.resolve(answer);
     });
     const fail = (error: unknown) => {
       this.failure = error;
@@ -37,26 +38,22 @@ export class StoredEventDecoder {
     this.worker.unref();
   }
 
-  /** Decodes the stored events of `records` (all of `stream`). */
-  decode(stream: string, records: readonly LogRecord[]): Promise<DecodedColumns> {
+  /**
+   * Checks and decodes the records of `chunk` (of `stream`) from offset `from` on. The chunk's bytes move to the
+   * decoder thread: the caller must not use them again.
+   */
+  decode(stream: string, chunk: RecordBytes, from: number): Promise<DecodedColumns> {
     if (this.failure) return Promise.reject(this.failure);
-    let total = 0;
-    for (const record of records) total += record.value.length;
-    const bytes = new Uint8Array(total);
-    const ends = new Int32Array(records.length);
-    let at = 0;
-    for (let i = 0; i < records.length; i++) {
-      const value = records[i]!.value;
-      bytes.set(value, at);
-      at += value.length;
-      ends[i] = at;
-    }
     const id = this.nextId++;
+    const { bytes } = chunk;
+    const count = chunk.endOffset - Math.max(from, chunk.firstOffset);
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      const request: DecodeRequest = { id, stream, bytes, ends };
-      this.worker.postMessage(request, [bytes.buffer, ends.buffer]);
+      const request: DecodeRequest = { id, stream, bytes, from, count };
+      // Transfer only a buffer the chunk owns whole; a view into a shared one is copied.
+      const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      this.worker.postMessage(request, owned ? [bytes.buffer as ArrayBuffer] : []);
     });
   }
 

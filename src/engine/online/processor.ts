@@ -42,14 +42,19 @@ export interface ProcessorOptions {
   readonly log: Log;
   readonly checkpoints?: CheckpointStore;
   readonly now?: () => number;
-  /** Parse long backlogs on a second thread (default true); false applies everything on this thread. */
+  /**
+   * Check and parse long backlogs on a second thread (default true; only with a log that has `readBytes`); false
+   * applies everything on this thread.
+   */
   readonly decoderThread?: boolean;
 }
 
 const READ_BATCH = 5_000;
 /** A partition this far behind is applied through the decoder thread; the live tail is applied in place. */
 const DECODER_MIN_BACKLOG = 20_000;
-const DECODE_BATCH = 10_000;
+/** Bytes of whole records handed to the decoder thread at a time (some 15k stored events). */
+const DECODE_BYTES = 2 * 1024 * 1024;
+const DECODE_AHEAD = 3;
 
 export class OnlineProcessor {
   readonly core: Core;
@@ -190,10 +195,11 @@ export class OnlineProcessor {
       for (let p = 0; p < partitions; p++) {
         const end = this.log.endOffset(source.name, p);
         let offset = positions[p] ?? 0;
-        if (!source.table && end - offset >= DECODER_MIN_BACKLOG) {
+        const readBytes = this.log.readBytes?.bind(this.log);
+        if (readBytes && !source.table && end - offset >= DECODER_MIN_BACKLOG) {
           const decoder = this.decoderFor(source.name);
           if (decoder) {
-            await this.applyDecoded(decoder, source.name, p, offset, end);
+            await this.applyDecoded(decoder, readBytes, source.name, p, offset, end);
             continue;
           }
         }
@@ -240,46 +246,44 @@ export class OnlineProcessor {
   }
 
   /**
-   * Applies records [offset, end) of a partition with the decoder thread: it parses batch k + 1 while this
-   * thread applies batch k, in order, advancing the position batch by batch.
+   * Applies records [offset, end) of a partition with the decoder thread: it checks and parses batch k + 1 (whole
+   * records, as the log stores them) while this thread applies batch k, in order, advancing the position batch
+   * by batch. The records past `end` that a batch holds are durable too, and applied with it.
    */
   private async applyDecoded(
     decoder: StoredEventDecoder,
+    readBytes: NonNullable<Log['readBytes']>,
     stream: string,
     partition: number,
     offset: number,
     end: number,
   ): Promise<void> {
-    type Batch = { columns: Promise<DecodedColumns>; seqs: Float64Array; next: number };
-    let inFlight: Batch | null = null;
+    type Batch = { columns: Promise<DecodedColumns>; next: number };
+    // Batches sent ahead, so that the decoder thread never waits for this one to read the next.
+    const ahead: Batch[] = [];
     let reading = offset;
-    while (reading < end || inFlight) {
-      let next: Batch | null = null;
-      if (reading < end) {
-        const records = await this.log.read(
-          stream,
-          partition,
-          reading,
-          Math.min(DECODE_BATCH, end - reading),
-        );
-        if (records.length) {
-          const seqs = new Float64Array(records.length);
-          for (let i = 0; i < records.length; i++) seqs[i] = records[i]!.sequence;
-          reading = records[records.length - 1]!.offset + 1;
-          next = { columns: decoder.decode(stream, records), seqs, next: reading };
-        } else reading = end;
+    while (reading < end || ahead.length) {
+      while (reading < end && ahead.length < DECODE_AHEAD) {
+        const chunk = await readBytes(stream, partition, reading, DECODE_BYTES);
+        if (!chunk || chunk.endOffset <= reading) {
+          reading = end;
+          break;
+        }
+        const columns = decoder.decode(stream, chunk, reading);
+        columns.catch(() => undefined); // awaited in turn below; a failure is not left unhandled meanwhile
+        ahead.push({ columns, next: chunk.endOffset });
+        reading = chunk.endOffset;
       }
-      if (inFlight) {
-        const { times, numeric, values } = await inFlight.columns;
-        const count = times.length;
-        this.core.addDecoded(stream, { count, times, seqs: inFlight.seqs, numeric, values });
-        let watermark = this.watermarks.get(stream) ?? Number.NEGATIVE_INFINITY;
-        for (let i = 0; i < count; i++) if (times[i]! > watermark) watermark = times[i]!;
-        this.watermarks.set(stream, watermark);
-        this.advance(stream, partition, inFlight.next, count);
-        this.decodedOffThread += count;
-      }
-      inFlight = next;
+      const batch = ahead.shift();
+      if (!batch) break;
+      const { times, seqs, numeric, values } = await batch.columns;
+      const count = times.length;
+      this.core.addDecoded(stream, { count, times, seqs, numeric, values });
+      let watermark = this.watermarks.get(stream) ?? Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < count; i++) if (times[i]! > watermark) watermark = times[i]!;
+      this.watermarks.set(stream, watermark);
+      this.advance(stream, partition, batch.next, count);
+      this.decodedOffThread += count;
     }
   }
 

@@ -10,7 +10,14 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AppendRecord, type AppendResult, type Log, LogError, type LogRecord } from '../log.js';
+import {
+  type AppendRecord,
+  type AppendResult,
+  type Log,
+  LogError,
+  type LogRecord,
+  type RecordBytes,
+} from '../log.js';
 import { partitionOfBytes } from '../murmur2.js';
 import { writeDurably } from './durable-file.js';
 import { Partition, type RecoveryReport } from './partition.js';
@@ -204,7 +211,7 @@ export class EmbeddedLog implements Log {
     return results;
   }
 
-  async read(stream: string, partition: number, offset: number, max: number): Promise<LogRecord[]> {
+  private async partition(stream: string, partition: number): Promise<Partition> {
     const state = await this.stream(stream);
     const target = state.partitions[partition];
     if (!target)
@@ -212,7 +219,11 @@ export class EmbeddedLog implements Log {
         'TRIBUTARY_LOG_UNKNOWN_STREAM',
         `stream \`${stream}\` has no partition ${partition}`,
       );
-    return (await target.read(offset, max)).map((r) => ({
+    return target;
+  }
+
+  async read(stream: string, partition: number, offset: number, max: number): Promise<LogRecord[]> {
+    return (await (await this.partition(stream, partition)).read(offset, max)).map((r) => ({
       partition,
       offset: r.offset,
       sequence: r.sequence,
@@ -220,6 +231,15 @@ export class EmbeddedLog implements Log {
       key: r.key,
       value: r.value,
     }));
+  }
+
+  async readBytes(
+    stream: string,
+    partition: number,
+    offset: number,
+    maxBytes: number,
+  ): Promise<RecordBytes | null> {
+    return (await this.partition(stream, partition)).readBytes(offset, maxBytes);
   }
 
   endOffset(stream: string, partition: number): number {

@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LogError } from '../log.js';
+import { LogError, type RecordBytes } from '../log.js';
 import { type DecodedRecord, decodeRecord, sealRecord } from './record-format.js';
 
 export interface PartitionOptions {
@@ -356,6 +356,41 @@ export class Partition {
     return out;
   }
 
+  /**
+   * About `maxBytes` of whole records as the segment file holds them, from the index point at or before `offset`
+   * (at most INDEX_EVERY - 1 records before it) to an index point or the segment's durable end, so that the
+   * bytes end on a record boundary that the sparse index already knows. Null past the durable end.
+   */
+  async readBytes(offset: number, maxBytes: number): Promise<RecordBytes | null> {
+    const segment = this.segments.find((seg) => offset < seg.endOffset);
+    if (!segment) return null;
+    // A snapshot of what is durable: the index grows with the size, together, after each commit.
+    const size = segment.size;
+    const segmentEnd = segment.endOffset;
+    const { indexOffsets: offsets, indexPositions: positions } = segment;
+    const first = Math.max(0, lastAtMost(offsets, offset));
+    const start = positions[first]!;
+    let end = size;
+    let endOffset = segmentEnd;
+    if (start + maxBytes < size) {
+      const last = Math.max(first + 1, lastAtMost(positions, start + maxBytes));
+      if (last < positions.length && positions[last]! < size) {
+        end = positions[last]!;
+        endOffset = offsets[last]!;
+      }
+    }
+    const bytes = new Uint8Array(end - start);
+    const file = await open(segment.path, 'r');
+    try {
+      let read = 0;
+      while (read < bytes.length)
+        read += (await file.read(bytes, read, bytes.length - read, start + read)).bytesRead;
+    } finally {
+      await file.close();
+    }
+    return { bytes, firstOffset: offsets[first]!, endOffset };
+  }
+
   /** Records from `offset` on (at most `max`) from the batches kept in memory, or null when they start earlier. */
   private readTail(offset: number, max: number): DecodedRecord[] | null {
     const tail = this.tail;
@@ -399,4 +434,19 @@ export class Partition {
     await this.active?.close();
     this.active = null;
   }
+}
+
+/** The index of the last element of ascending `sorted` that is at most `value`, or -1. */
+function lastAtMost(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length - 1;
+  let found = -1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! <= value) {
+      found = middle;
+      low = middle + 1;
+    } else high = middle - 1;
+  }
+  return found;
 }

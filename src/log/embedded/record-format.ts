@@ -116,6 +116,30 @@ export function decodeRecord(data: Buffer, at: number): DecodedRecord | null {
   };
 }
 
+/**
+ * Visits the records of `data`, back to back from its start: each one's offset, sequence and the byte range of
+ * its value, with no object per record. Returns where it stopped: `data.length` when every record was whole and
+ * checked, or the position of the first record that is incomplete or fails its checksum.
+ */
+export function forEachRecord(
+  data: Buffer,
+  visit: (offset: number, sequence: number, valueStart: number, valueEnd: number) => void,
+): number {
+  let at = 0;
+  while (at + HEADER_BYTES <= data.length) {
+    const bodyLength = data.readUInt32LE(at);
+    const body = at + HEADER_BYTES;
+    const end = body + bodyLength;
+    if (bodyLength < FIXED_BODY_BYTES || bodyLength > MAX_RECORD_BYTES || end > data.length) return at;
+    if (crc32(data.subarray(body, end)) !== data.readUInt32LE(at + 4)) return at;
+    const keyLength = data.readUInt32LE(body + 24);
+    if (FIXED_BODY_BYTES + keyLength > bodyLength) return at;
+    visit(readUint64(data, body), readUint64(data, body + 8), body + FIXED_BODY_BYTES + keyLength, end);
+    at = end;
+  }
+  return at;
+}
+
 /** A u64 LE below 2^53 as a number, without a BigInt per read (the hot read path decodes millions of these). */
 function readUint64(data: Buffer, at: number): number {
   return data.readUInt32LE(at) + data.readUInt32LE(at + 4) * 4_294_967_296;
