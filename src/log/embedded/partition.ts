@@ -21,7 +21,14 @@ import {
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogError, type RecordBytes } from '../log.js';
-import { type DecodedRecord, decodeRecord, sealRecord } from './record-format.js';
+import {
+  type DecodedRecord,
+  decodeRecord,
+  recordArrivalTime,
+  recordEnd,
+  recordOffset,
+  sealRecord,
+} from './record-format.js';
 
 export interface PartitionOptions {
   /** Roll to a new segment past this size. */
@@ -106,6 +113,50 @@ function fsyncDirectory(dir: string): void {
   }
 }
 
+function readWhole(path: string): Buffer {
+  const size = statSync(path).size;
+  const data = Buffer.allocUnsafe(size);
+  const fd = openSync(path, 'r');
+  try {
+    let read = 0;
+    while (read < size) read += readSync(fd, data, read, size - read, read);
+  } finally {
+    closeSync(fd);
+  }
+  return data;
+}
+
+/**
+ * A sealed segment (not the partition's last): every record in it was durable before the next segment began, so
+ * it cannot have a torn tail, and opening it only needs its sparse index. That comes from a walk over the record
+ * lengths, without a CRC check per record (reads check each record's CRC). Null when the lengths or offsets do
+ * not add up: then the full recovery decides what to keep.
+ */
+function indexSealedSegment(path: string, baseOffset: number): Segment | null {
+  const data = readWhole(path);
+  const segment = emptySegment(baseOffset, path);
+  let at = 0;
+  let last = -1;
+  let count = 0;
+  while (at < data.length) {
+    const end = recordEnd(data, at);
+    if (end < 0) return null;
+    if (count % INDEX_EVERY === 0) {
+      if (recordOffset(data, at) !== baseOffset + count) return null;
+      segment.indexOffsets.push(baseOffset + count);
+      segment.indexPositions.push(at);
+    }
+    last = at;
+    count++;
+    at = end;
+  }
+  if (last >= 0 && recordOffset(data, last) !== baseOffset + count - 1) return null;
+  segment.endOffset = baseOffset + count;
+  segment.lastArrivalTime = last >= 0 ? recordArrivalTime(data, last) : 0;
+  segment.size = at;
+  return segment;
+}
+
 /** Scans a segment file, keeping its valid prefix; a torn or corrupt tail is cut off and reported. */
 function recoverSegment(
   path: string,
@@ -165,8 +216,16 @@ export class Partition {
     const names = readdirSync(dir)
       .filter((name) => /^\d{20}\.log$/.test(name))
       .sort();
-    for (const name of names) {
-      const { segment, report } = recoverSegment(join(dir, name), Number(name.slice(0, 20)));
+    for (const [i, name] of names.entries()) {
+      const path = join(dir, name);
+      const baseOffset = Number(name.slice(0, 20));
+      const sealed = i < names.length - 1 ? indexSealedSegment(path, baseOffset) : null;
+      if (sealed) {
+        partition.segments.push(sealed);
+        continue;
+      }
+      // The last segment, where a crash can leave a torn tail, is checked record by record.
+      const { segment, report } = recoverSegment(path, baseOffset);
       partition.segments.push(segment);
       if (report) partition.recovery.push(report);
     }

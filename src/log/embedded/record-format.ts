@@ -117,6 +117,27 @@ export function decodeRecord(data: Buffer, at: number): DecodedRecord | null {
 }
 
 /**
+ * The position after the record at `at`, read from its length alone (no CRC check), or -1 when the length does
+ * not fit the layout or the data.
+ */
+export function recordEnd(data: Buffer, at: number): number {
+  if (at + HEADER_BYTES > data.length) return -1;
+  const bodyLength = data.readUInt32LE(at);
+  const end = at + HEADER_BYTES + bodyLength;
+  return bodyLength < FIXED_BODY_BYTES || bodyLength > MAX_RECORD_BYTES || end > data.length ? -1 : end;
+}
+
+/** The offset of the record at `at` (its header read, not checked). */
+export function recordOffset(data: Buffer, at: number): number {
+  return readUint64(data, at + HEADER_BYTES);
+}
+
+/** The arrival time of the record at `at` (its header read, not checked). */
+export function recordArrivalTime(data: Buffer, at: number): number {
+  return data.readDoubleLE(at + HEADER_BYTES + 16);
+}
+
+/**
  * Visits the records of `data`, back to back from its start: each one's offset, sequence and the byte range of
  * its value, with no object per record. Returns where it stopped: `data.length` when every record was whole and
  * checked, or the position of the first record that is incomplete or fails its checksum.
