@@ -12,7 +12,7 @@ import type { Rejection, RejectionReason } from '../contracts/rejection.js';
 import type { Plan, StreamPlan } from '../definitions/plan.js';
 import { DEFAULT_DEDUPE_HORIZON_MS, Deduplicator } from '../engine/core/dedupe.js';
 import type { EmbeddedLog } from '../log/embedded/embedded-log.js';
-import type { AppendRecord } from '../log/log.js';
+import type { AppendRecord, ValueEncoder } from '../log/log.js';
 
 /**
  * One event offered to the intake: JSON text, UTF-8 JSON text as bytes [start, end) of a buffer (a line of an
@@ -188,7 +188,7 @@ export class Intake {
     const plan = contract.stream;
     const dedupe = plan.idField ? this.deduper(stream) : null;
     const partitionEntity = Object.keys(plan.keys)[0]!;
-    const records: AppendRecord[] = [];
+    const records: AppendRecord<StoredValue>[] = [];
     // What this batch added to the de-duplication memory, to take back if it is not stored.
     const acceptedIds: string[] = [];
     const acceptedIdBytes: Buffer[] = [];
@@ -196,12 +196,11 @@ export class Intake {
     const letters: DeadLetterInput[] = [];
     let duplicates = 0;
     const scanned: ScannedEvent = { time: 0, partitionKey: '', id: null, idStart: -1, idEnd: -1 };
-    const values = new ValueArena(items);
     for (let i = 0; i < items.length; i++) {
       let item = items[i]!;
       let key: string;
       let id: string | null;
-      let value: Uint8Array | string;
+      let value: StoredValue;
       if ('text' in item) item = { bytes: Buffer.from(item.text, 'utf8'), start: 0, end: -1 };
       const bytes = 'bytes' in item ? item.bytes : null;
       const start = 'bytes' in item ? item.start : 0;
@@ -213,7 +212,7 @@ export class Intake {
       ) {
         // Certainly valid and already normal: stored as the producer wrote it, bytes for bytes.
         key = scanned.partitionKey;
-        value = values.storedEvent(scanned.time, bytes, start, end);
+        value = { time: scanned.time, source: bytes, start, end };
         if (dedupe && scanned.idStart >= 0) {
           // An ASCII id, remembered from its bytes: no string.
           if (!dedupe.acceptBytes(bytes, scanned.idStart, scanned.idEnd, arrivalTime)) {
@@ -269,7 +268,7 @@ export class Intake {
     const durableEnds = new Map<number, number>();
     try {
       const [appended] = await Promise.all([
-        records.length ? this.log.append(stream, records) : null,
+        records.length ? this.log.append(stream, records, STORED_VALUES) : null,
         deadLetter ? this.deadLetters.add(stream, letters) : null,
       ]);
       for (const r of appended ?? [])
@@ -338,43 +337,47 @@ export class Intake {
  * Stored events (`{"t":<time>,"f":<the event's own bytes>}`) written back to back into large buffers, so that
  * the fast path makes no string and no buffer of its own per event (each value is a view into the arena).
  */
-class ValueArena {
-  private buffer = Buffer.allocUnsafe(0);
-  private at = 0;
-  /** Bytes the batch's byte items could need: the first buffer is sized to it, not to a fixed size. */
-  private expected = 0;
+/**
+ * A stored event's value: its JSON text, or a producer's event that is stored as it came, `{"t":<time>,"f":`
+ * + source [start, end) + `}`, written by `STORED_VALUES` straight into the log's buffer (one copy of the bytes,
+ * no intermediate buffer per request).
+ */
+type StoredValue =
+  | string
+  | { readonly time: number; readonly source: Buffer; readonly start: number; readonly end: number };
 
-  constructor(items: readonly IngestItem[]) {
-    for (const item of items)
-      if ('bytes' in item)
-        this.expected += (item.end < 0 ? item.bytes.length : item.end) - item.start + STORED_FRAME_BYTES;
-  }
-
-  storedEvent(time: number, source: Buffer, start: number, end: number): Buffer {
-    const size = end - start + STORED_FRAME_BYTES;
-    if (this.at + size > this.buffer.length) {
-      // External memory drives V8's major collections: allocate what the batch needs, not more.
-      this.buffer = Buffer.allocUnsafe(Math.max(Math.min(this.expected, ARENA_BYTES), size));
-      this.at = 0;
+const STORED_VALUES: ValueEncoder<StoredValue> = {
+  byteLength: (value) =>
+    typeof value === 'string'
+      ? Buffer.byteLength(value, 'utf8')
+      : FRAME_BYTES + decimalDigits(value.time) + value.end - value.start,
+  write: (value, out, at) => {
+    if (typeof value === 'string') {
+      out.write(value, at, 'utf8');
+      return;
     }
-    this.expected -= size;
-    const buffer = this.buffer;
-    const from = this.at;
-    let at = putBytes(buffer, from, TIME_OPEN);
-    at = putInteger(buffer, at, time);
-    at = putBytes(buffer, at, FIELDS_OPEN);
-    at += source.copy(buffer, at, start, end);
-    buffer[at++] = 0x7d; // }
-    this.at = at;
-    return buffer.subarray(from, at);
-  }
-}
+    at = putBytes(out, at, TIME_OPEN);
+    at = putInteger(out, at, value.time);
+    at = putBytes(out, at, FIELDS_OPEN);
+    at += value.source.copy(out, at, value.start, value.end);
+    out[at] = 0x7d; // }
+  },
+};
 const TIME_OPEN = Buffer.from('{"t":');
 const FIELDS_OPEN = Buffer.from(',"f":');
+/** `{"t":` + `,"f":` + `}` */
+const FRAME_BYTES = 11;
 
 function putBytes(buffer: Buffer, at: number, bytes: Uint8Array): number {
   for (let k = 0; k < bytes.length; k++) buffer[at + k] = bytes[k]!;
   return at + bytes.length;
+}
+
+/** The characters of a safe integer in decimal (what String(value) gives). */
+function decimalDigits(value: number): number {
+  let digits = value < 0 ? 2 : 1;
+  for (let rest = Math.abs(value); rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  return digits;
 }
 
 /** Writes a safe integer in decimal ASCII (what String(value) gives); returns the position after it. */
@@ -389,9 +392,6 @@ function putInteger(buffer: Buffer, at: number, value: number): number {
     buffer[at + k] = 0x30 + (rest % 10);
   return at + digits;
 }
-/** Room for `{"t":` + a time of up to 17 characters + `,"f":` + `}`. */
-const STORED_FRAME_BYTES = 32;
-const ARENA_BYTES = 1 << 20;
 
 /** An item as JSON text (bytes decoded) or as its already-parsed value. */
 export function textOrValue(item: IngestItem): { readonly text: string } | { readonly value: unknown } {

@@ -4,10 +4,13 @@
  * will implement the same interface.
  */
 
-/** A record as appended: the entity key (chooses the partition) and the payload (bytes, or text stored as UTF-8). */
-export interface AppendRecord {
+/**
+ * A record as appended: the entity key (chooses the partition) and the payload: bytes, or text stored as UTF-8,
+ * or any value that the append's `ValueEncoder` writes.
+ */
+export interface AppendRecord<V = Uint8Array | string> {
   readonly key: string;
-  readonly value: Uint8Array | string;
+  readonly value: V;
   /** Arrival time, epoch ms (set by the intake, not by the log). */
   readonly arrivalTime: number;
 }
@@ -39,9 +42,24 @@ export interface RecordBytes {
   readonly endOffset: number;
 }
 
+/**
+ * Writes values of the appender's own form straight into the log's buffers (no copy made beforehand): each one's
+ * exact length in bytes, then its bytes at `at`.
+ */
+export interface ValueEncoder<V> {
+  byteLength(value: V): number;
+  write(value: V, out: Buffer, at: number): void;
+}
+
 export interface Log {
   /** Appends records of one stream; resolves when all are durable (fsynced), in order. */
   append(stream: string, records: readonly AppendRecord[]): Promise<AppendResult[]>;
+  /** `append` for values that `encoder` writes. */
+  append<V>(
+    stream: string,
+    records: readonly AppendRecord<V>[],
+    encoder: ValueEncoder<V>,
+  ): Promise<AppendResult[]>;
   /** Records of a partition from `offset` on, at most `max`. */
   read(stream: string, partition: number, offset: number, max: number): Promise<LogRecord[]>;
   /**

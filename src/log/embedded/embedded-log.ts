@@ -17,11 +17,12 @@ import {
   LogError,
   type LogRecord,
   type RecordBytes,
+  type ValueEncoder,
 } from '../log.js';
 import { partitionOfBytes } from '../murmur2.js';
 import { writeDurably } from './durable-file.js';
 import { Partition, type RecoveryReport } from './partition.js';
-import { encodedSize, MAX_RECORD_BYTES, writeUnsealedRecord } from './record-format.js';
+import { encodedSize, MAX_RECORD_BYTES, PLAIN_VALUES, writeUnsealedRecord } from './record-format.js';
 
 /** Room to encode keys for hashing; a longer key gets its own buffer. */
 const keyScratch = Buffer.allocUnsafe(4096);
@@ -138,7 +139,17 @@ export class EmbeddedLog implements Log {
     return state;
   }
 
-  async append(stream: string, records: readonly AppendRecord[]): Promise<AppendResult[]> {
+  append(stream: string, records: readonly AppendRecord[]): Promise<AppendResult[]>;
+  append<V>(
+    stream: string,
+    records: readonly AppendRecord<V>[],
+    encoder: ValueEncoder<V>,
+  ): Promise<AppendResult[]>;
+  async append<V>(
+    stream: string,
+    records: readonly AppendRecord<V>[],
+    encoder: ValueEncoder<V> = PLAIN_VALUES as ValueEncoder<V>,
+  ): Promise<AppendResult[]> {
     if (this.closed) throw new LogError('TRIBUTARY_LOG_CLOSED', 'the log is closed');
     const state = await this.stream(stream);
     const n = state.partitions.length;
@@ -152,7 +163,7 @@ export class EmbeddedLog implements Log {
       const { key, value } = records[i]!;
       const bytes = keyScratch.length >= key.length * 3 ? keyScratch : Buffer.allocUnsafe(key.length * 3);
       const kb = bytes.write(key, 0, 'utf8');
-      const vb = typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
+      const vb = encoder.byteLength(value);
       const size = encodedSize(kb, vb);
       if (size > MAX_RECORD_BYTES)
         throw new LogError(
@@ -190,6 +201,7 @@ export class EmbeddedLog implements Log {
         keyBytes[i]!,
         value,
         valueBytes[i]!,
+        encoder,
       );
     }
     const firstOffsets = await Promise.all(

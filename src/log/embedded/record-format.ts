@@ -15,6 +15,16 @@
  * first invalid record (a torn tail from a crash, or a flipped bit).
  */
 import { crc32 } from 'node:zlib';
+import type { ValueEncoder } from '../log.js';
+
+/** Values as the log takes them by default: bytes, or text stored as UTF-8. */
+export const PLAIN_VALUES: ValueEncoder<Uint8Array | string> = {
+  byteLength: (value) => (typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length),
+  write: (value, out, at) => {
+    if (typeof value === 'string') out.write(value, at, 'utf8');
+    else out.set(value, at);
+  },
+};
 
 export const HEADER_BYTES = 8;
 const FIXED_BODY_BYTES = 28;
@@ -39,15 +49,16 @@ export function encodedSize(keyBytes: number, valueBytes: number): number {
  * needs no Buffer per key or value; `keyBytes` and `valueBytes` are their UTF-8 lengths. Returns the position
  * after the record.
  */
-export function writeUnsealedRecord(
+export function writeUnsealedRecord<V>(
   out: Buffer,
   at: number,
   sequence: number,
   arrivalTime: number,
   key: string | Uint8Array,
   keyBytes: number,
-  value: string | Uint8Array,
+  value: V,
   valueBytes: number,
+  encoder: ValueEncoder<V> = PLAIN_VALUES as ValueEncoder<V>,
 ): number {
   const body = at + HEADER_BYTES;
   out.writeUInt32LE(FIXED_BODY_BYTES + keyBytes + valueBytes, at);
@@ -56,8 +67,7 @@ export function writeUnsealedRecord(
   out.writeUInt32LE(keyBytes, body + 24);
   if (typeof key === 'string') out.write(key, body + 28, keyBytes, 'utf8');
   else out.set(key, body + 28);
-  if (typeof value === 'string') out.write(value, body + 28 + keyBytes, valueBytes, 'utf8');
-  else out.set(value, body + 28 + keyBytes);
+  encoder.write(value, out, body + 28 + keyBytes);
   return body + FIXED_BODY_BYTES + keyBytes + valueBytes;
 }
 
