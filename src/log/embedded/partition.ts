@@ -118,8 +118,11 @@ function readWhole(path: string): Buffer {
   const data = Buffer.allocUnsafe(size);
   const fd = openSync(path, 'r');
   try {
-    let read = 0;
-    while (read < size) read += readSync(fd, data, read, size - read, read);
+    for (let read = 0; read < size; ) {
+      const n = readSync(fd, data, read, size - read, read);
+      if (n === 0) return data.subarray(0, read); // shorter than it was a moment ago
+      read += n;
+    }
   } finally {
     closeSync(fd);
   }
@@ -162,35 +165,32 @@ function recoverSegment(
   path: string,
   baseOffset: number,
 ): { segment: Segment; report: RecoveryReport | null } {
-  const size = statSync(path).size;
-  const data = Buffer.alloc(size);
+  const data = readWhole(path);
+  const segment = emptySegment(baseOffset, path);
+  let at = 0;
+  let count = 0;
+  for (;;) {
+    const record = decodeRecord(data, at);
+    if (!record) break;
+    if (count % INDEX_EVERY === 0) {
+      segment.indexOffsets.push(record.offset);
+      segment.indexPositions.push(at);
+    }
+    count++;
+    segment.endOffset = record.offset + 1;
+    segment.lastArrivalTime = record.arrivalTime;
+    at = record.end;
+  }
+  segment.size = at;
+  if (at === data.length) return { segment, report: null };
   const fd = openSync(path, 'r+');
   try {
-    let read = 0;
-    while (read < size) read += readSync(fd, data, read, size - read, read);
-    const segment = emptySegment(baseOffset, path);
-    let at = 0;
-    let count = 0;
-    for (;;) {
-      const record = decodeRecord(data, at);
-      if (!record) break;
-      if (count % INDEX_EVERY === 0) {
-        segment.indexOffsets.push(record.offset);
-        segment.indexPositions.push(at);
-      }
-      count++;
-      segment.endOffset = record.offset + 1;
-      segment.lastArrivalTime = record.arrivalTime;
-      at = record.end;
-    }
-    segment.size = at;
-    if (at === size) return { segment, report: null };
     ftruncateSync(fd, at);
     fsyncSync(fd);
-    return { segment, report: { segment: path, validBytes: at, truncatedBytes: size - at } };
   } finally {
     closeSync(fd);
   }
+  return { segment, report: { segment: path, validBytes: at, truncatedBytes: data.length - at } };
 }
 
 export class Partition {
