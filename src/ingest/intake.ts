@@ -334,10 +334,6 @@ export class Intake {
 }
 
 /**
- * Stored events (`{"t":<time>,"f":<the event's own bytes>}`) written back to back into large buffers, so that
- * the fast path makes no string and no buffer of its own per event (each value is a view into the arena).
- */
-/**
  * A stored event's value: its JSON text, or a producer's event that is stored as it came, `{"t":<time>,"f":`
  * + source [start, end) + `}`, written by `STORED_VALUES` straight into the log's buffer (one copy of the bytes,
  * no intermediate buffer per request).

@@ -188,6 +188,7 @@ export class OnlineProcessor {
   }
 
   private async applyAvailable(): Promise<void> {
+    const readBytes = this.log.readBytes?.bind(this.log);
     for (const source of this.sources) {
       const partitions = this.log.partitions(source.name);
       let positions = this.positions.get(source.name);
@@ -195,7 +196,6 @@ export class OnlineProcessor {
       for (let p = 0; p < partitions; p++) {
         const end = this.log.endOffset(source.name, p);
         let offset = positions[p] ?? 0;
-        const readBytes = this.log.readBytes?.bind(this.log);
         if (readBytes && !source.table && end - offset >= DECODER_MIN_BACKLOG) {
           const decoder = this.decoderFor(source.name);
           if (decoder) {
