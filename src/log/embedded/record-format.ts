@@ -107,15 +107,10 @@ export interface DecodedRecord {
 
 /** Decodes the record at `at`, or returns null when it is incomplete or fails its checksum. */
 export function decodeRecord(data: Buffer, at: number): DecodedRecord | null {
-  if (at + HEADER_BYTES > data.length) return null;
-  const bodyLength = data.readUInt32LE(at);
-  if (bodyLength < FIXED_BODY_BYTES || bodyLength > MAX_RECORD_BYTES) return null;
+  const end = checkedRecordEnd(data, at);
+  if (end < 0) return null;
   const body = at + HEADER_BYTES;
-  const end = body + bodyLength;
-  if (end > data.length) return null;
-  if (crc32(data.subarray(body, end)) !== data.readUInt32LE(at + 4)) return null;
   const keyLength = data.readUInt32LE(body + 24);
-  if (FIXED_BODY_BYTES + keyLength > bodyLength) return null;
   return {
     offset: readUint64(data, body),
     sequence: readUint64(data, body + 8),
@@ -135,6 +130,15 @@ export function recordEnd(data: Buffer, at: number): number {
   const bodyLength = data.readUInt32LE(at);
   const end = at + HEADER_BYTES + bodyLength;
   return bodyLength < FIXED_BODY_BYTES || bodyLength > MAX_RECORD_BYTES || end > data.length ? -1 : end;
+}
+
+/** `recordEnd` for a record whose checksum matches and whose key fits its body; -1 otherwise. */
+function checkedRecordEnd(data: Buffer, at: number): number {
+  const end = recordEnd(data, at);
+  if (end < 0) return -1;
+  const body = at + HEADER_BYTES;
+  if (crc32(data.subarray(body, end)) !== data.readUInt32LE(at + 4)) return -1;
+  return body + FIXED_BODY_BYTES + data.readUInt32LE(body + 24) > end ? -1 : end;
 }
 
 /** The offset of the record at `at` (its header read, not checked). */
@@ -157,14 +161,11 @@ export function forEachRecord(
   visit: (offset: number, sequence: number, valueStart: number, valueEnd: number) => void,
 ): number {
   let at = 0;
-  while (at + HEADER_BYTES <= data.length) {
-    const bodyLength = data.readUInt32LE(at);
+  while (at < data.length) {
+    const end = checkedRecordEnd(data, at);
+    if (end < 0) return at;
     const body = at + HEADER_BYTES;
-    const end = body + bodyLength;
-    if (bodyLength < FIXED_BODY_BYTES || bodyLength > MAX_RECORD_BYTES || end > data.length) return at;
-    if (crc32(data.subarray(body, end)) !== data.readUInt32LE(at + 4)) return at;
     const keyLength = data.readUInt32LE(body + 24);
-    if (FIXED_BODY_BYTES + keyLength > bodyLength) return at;
     visit(readUint64(data, body), readUint64(data, body + 8), body + FIXED_BODY_BYTES + keyLength, end);
     at = end;
   }
