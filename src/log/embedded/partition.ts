@@ -374,10 +374,8 @@ export class Partition {
     while (s < this.segments.length && out.length < max) {
       const segment = this.segments[s]!;
       const size = segment.size; // only what is durable
-      let i = 0;
-      while (i + 1 < segment.indexOffsets.length && segment.indexOffsets[i + 1]! <= offset) i++;
-      let position =
-        segment.indexOffsets.length && segment.indexOffsets[i]! <= offset ? segment.indexPositions[i]! : 0;
+      const indexed = lastAtMost(segment.indexOffsets, offset);
+      let position = indexed >= 0 ? segment.indexPositions[indexed]! : 0;
       const file = await open(segment.path, 'r');
       try {
         while (position < size && out.length < max) {
