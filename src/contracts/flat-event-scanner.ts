@@ -10,6 +10,7 @@
  * that normalisation would change (a number key, an ISO or fractional time), a missing required property.
  */
 import type { StreamPlan } from '../definitions/plan.js';
+import { FALSE, NULL, skipSpace, startsWith, TRUE } from './json-bytes.js';
 
 const T_STRING = 1;
 const T_NUMBER = 2;
@@ -286,27 +287,6 @@ export class FlatEventScanner {
   }
 }
 
-const TRUE = Buffer.from('true');
-const FALSE = Buffer.from('false');
-const NULL = Buffer.from('null');
-
-/** True when `bytes` holds `expected` at `at`, within `end`. */
-function startsWith(bytes: Buffer, at: number, end: number, expected: Uint8Array): boolean {
-  if (at + expected.length > end) return false;
-  for (let k = 0; k < expected.length; k++) if (bytes[at + k] !== expected[k]) return false;
-  return true;
-}
-
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
-}
-
-/** The position of the first non-whitespace byte (JSON's four) at or after `i`, or `end`. */
-function skipSpace(bytes: Buffer, i: number, end: number): number {
-  while (i < end) {
-    const c = bytes[i];
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
-    i++;
-  }
-  return i;
 }

@@ -12,16 +12,16 @@
  * - a repeated name keeps its last value, as JSON.parse does.
  */
 
+import { FALSE, NULL, skipSpace, startsWith, TRUE } from '../../contracts/json-bytes.js';
+
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const OPEN = 0x7b;
 const CLOSE = 0x7d;
 const BACKSLASH = 0x5c;
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
+const QUOTED_T = Buffer.from('"t"');
+const QUOTED_F = Buffer.from('"f"');
 
 /** A JSON number's characters: digits, sign, point, exponent. */
 function isNumberByte(c: number): boolean {
@@ -57,28 +57,28 @@ export class StoredEventScanner {
   ): boolean {
     for (const column of numericColumns) column[row] = Number.NaN;
     for (const column of valueColumns) column[row] = null;
-    let i = this.skipSpace(data, start, end);
+    let i = skipSpace(data, start, end);
     // {"t":
     if (data[i] !== OPEN) return false;
-    i = this.skipSpace(data, i + 1, end);
-    if (data[i] !== QUOTE || data[i + 1] !== 0x74 || data[i + 2] !== QUOTE) return false;
-    i = this.skipSpace(data, i + 3, end);
+    i = skipSpace(data, i + 1, end);
+    if (!startsWith(data, i, end, QUOTED_T)) return false;
+    i = skipSpace(data, i + 3, end);
     if (data[i] !== COLON) return false;
-    i = this.skipSpace(data, i + 1, end);
+    i = skipSpace(data, i + 1, end);
     const timeStart = i;
     while (i < end && isNumberByte(data[i]!)) i++;
     if (i === timeStart) return false;
     times[row] = this.number(data, timeStart, i);
     // ,"f":{
-    i = this.skipSpace(data, i, end);
+    i = skipSpace(data, i, end);
     if (data[i] !== COMMA) return false;
-    i = this.skipSpace(data, i + 1, end);
-    if (data[i] !== QUOTE || data[i + 1] !== 0x66 || data[i + 2] !== QUOTE) return false;
-    i = this.skipSpace(data, i + 3, end);
+    i = skipSpace(data, i + 1, end);
+    if (!startsWith(data, i, end, QUOTED_F)) return false;
+    i = skipSpace(data, i + 3, end);
     if (data[i] !== COLON) return false;
-    i = this.skipSpace(data, i + 1, end);
+    i = skipSpace(data, i + 1, end);
     if (data[i] !== OPEN) return false;
-    i = this.skipSpace(data, i + 1, end);
+    i = skipSpace(data, i + 1, end);
     if (data[i] === CLOSE) return this.closes(data, i + 1, end);
     for (;;) {
       // "name":
@@ -87,9 +87,9 @@ export class StoredEventScanner {
       i = this.stringEnd(data, nameStart, end);
       if (i < 0) return false;
       const field = this.fieldOf(data, nameStart, i);
-      i = this.skipSpace(data, i + 1, end);
+      i = skipSpace(data, i + 1, end);
       if (data[i] !== COLON) return false;
-      i = this.skipSpace(data, i + 1, end);
+      i = skipSpace(data, i + 1, end);
       // the value: a string, a number, true, false or null
       const c = data[i];
       let value: unknown;
@@ -100,21 +100,15 @@ export class StoredEventScanner {
         if (valueEnd < 0) return false;
         if (field >= 0 && this.valueOf[field]! >= 0) value = data.toString('utf8', i + 1, valueEnd);
         i = valueEnd + 1;
-      } else if (c === 0x6e && data[i + 1] === 0x75 && data[i + 2] === 0x6c && data[i + 3] === 0x6c) {
+      } else if (startsWith(data, i, end, NULL)) {
         value = null;
-        i += 4;
-      } else if (c === 0x74 && data[i + 1] === 0x72 && data[i + 2] === 0x75 && data[i + 3] === 0x65) {
+        i += NULL.length;
+      } else if (startsWith(data, i, end, TRUE)) {
         value = true;
-        i += 4;
-      } else if (
-        c === 0x66 &&
-        data[i + 1] === 0x61 &&
-        data[i + 2] === 0x6c &&
-        data[i + 3] === 0x73 &&
-        data[i + 4] === 0x65
-      ) {
+        i += TRUE.length;
+      } else if (startsWith(data, i, end, FALSE)) {
         value = false;
-        i += 5;
+        i += FALSE.length;
       } else if (c !== undefined && isNumberByte(c)) {
         const numberStart = i;
         while (i < end && isNumberByte(data[i]!)) i++;
@@ -130,9 +124,9 @@ export class StoredEventScanner {
         const v = this.valueOf[field]!;
         if (v >= 0) valueColumns[v]![row] = value;
       }
-      i = this.skipSpace(data, i, end);
+      i = skipSpace(data, i, end);
       if (data[i] === COMMA) {
-        i = this.skipSpace(data, i + 1, end);
+        i = skipSpace(data, i + 1, end);
         continue;
       }
       if (data[i] === CLOSE) return this.closes(data, i + 1, end);
@@ -142,13 +136,8 @@ export class StoredEventScanner {
 
   /** The outer object's `}` and nothing after it. */
   private closes(data: Buffer, from: number, end: number): boolean {
-    const i = this.skipSpace(data, from, end);
-    return data[i] === CLOSE && this.skipSpace(data, i + 1, end) === end;
-  }
-
-  private skipSpace(data: Buffer, i: number, end: number): number {
-    while (i < end && isSpace(data[i]!)) i++;
-    return i;
+    const i = skipSpace(data, from, end);
+    return data[i] === CLOSE && skipSpace(data, i + 1, end) === end;
   }
 
   /** The position of the quote that closes a string whose text starts at `from`; -1 at an escape or no end. */
@@ -166,10 +155,7 @@ export class StoredEventScanner {
     const length = end - start;
     for (let f = 0; f < this.names.length; f++) {
       const name = this.names[f]!;
-      if (name.length !== length) continue;
-      let k = 0;
-      while (k < length && name[k] === data[start + k]) k++;
-      if (k === length) return f;
+      if (name.length === length && startsWith(data, start, end, name)) return f;
     }
     return -1;
   }
