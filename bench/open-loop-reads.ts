@@ -1,0 +1,189 @@
+/**
+ * The serve benchmark's fixed-rate read load, run as a second process: GETs of one vector for random customers,
+ * sent on an open-loop schedule, request i due at start + i / rate, over kept-alive connections.
+ *
+ * Why not autocannon here: its rate mode gives each connection a quota per second and sends that quota as fast as
+ * the server answers, then idles until the next one-second tick. "10k requests/s" then means a saturated server
+ * for part of every second, and the tail it reports is a queue of bursts, not the latency at that rate. This
+ * generator spreads the requests evenly (it polls the clock between I/O turns, as wrk2 does with its schedule) and
+ * times each response from the moment its request was due, so that a request held back because every connection
+ * was busy, or because the generator itself fell behind, counts its wait (no coordinated omission).
+ *
+ *   node open-loop-reads.js <port> <serverPid> <requestsPerSecond> <warmUpSeconds> <seconds> <connections> <customers> <at|-> <seed>
+ *
+ * Prints one JSON line, of the timed requests: requests, seconds, statuses, p50/p99/p999/max in ms from the due
+ * time (`fromDue`) and from the moment the request was written (`fromSend`), and the server process's CPU time per
+ * request over the same span, all its threads and the kernel's work for it (from /proc; null where there is none).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { seededRandom } from './fraud20.js';
+
+const [port, serverPid, rate, warmUpSeconds, seconds, connections, customers, at, seed] =
+  process.argv.slice(2);
+const interval = 1000 / Number(rate);
+/** The first requests warm both ends up (code, connections, caches) on the same schedule; they are not timed. */
+const warmUp = Math.round(Number(rate) * Number(warmUpSeconds));
+const total = warmUp + Math.round(Number(rate) * Number(seconds));
+const random = seededRandom(Number(seed));
+const query = at === '-' ? '' : `?at=${at}`;
+const requests = Array.from({ length: total }, () =>
+  Buffer.from(
+    `GET /v1/views/fraud20/c${Math.floor(Number(customers) * random() ** 1.5)}${query} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
+  ),
+);
+
+const fromDue = new Float64Array(total);
+const fromSend = new Float64Array(total);
+const statuses: Record<number, number> = {};
+let completed = 0;
+let timed = 0;
+let timedFrom = 0;
+let cpuFrom = Number.NaN;
+
+/** One kept-alive connection with at most one request in flight (no pipelining: a request waits for a free one). */
+interface Connection {
+  readonly socket: Socket;
+  busy: boolean;
+  index: number;
+  due: number;
+  sent: number;
+  /** Bytes of the response read so far, until its head and body are complete. */
+  pending: Buffer;
+}
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+/** The status and total length of the response at the start of `bytes`, or undefined while its head is incomplete. */
+function responseFrame(bytes: Buffer): { status: number; length: number } | undefined {
+  const headEnd = bytes.indexOf(HEAD_END);
+  if (headEnd < 0) return undefined;
+  const head = bytes.toString('latin1', 0, headEnd);
+  const lengthMatch = /\r\ncontent-length: *(\d+)/i.exec(head);
+  if (!lengthMatch) throw new Error(`response without content-length: ${head}`);
+  return { status: Number(head.slice(9, 12)), length: headEnd + 4 + Number(lengthMatch[1]) };
+}
+
+function fail(message: string): never {
+  process.stderr.write(`open-loop-reads: ${message}\n`);
+  process.exit(1);
+}
+
+const pool: Connection[] = [];
+let nextToSend = 0;
+let t0 = 0;
+
+function onData(connection: Connection, chunk: Buffer): void {
+  connection.pending = connection.pending.length ? Buffer.concat([connection.pending, chunk]) : chunk;
+  const frame = responseFrame(connection.pending);
+  if (!frame || connection.pending.length < frame.length) return;
+  if (connection.pending.length > frame.length) throw new Error('bytes after a response: no pipelining here');
+  const now = performance.now();
+  completed++;
+  if (connection.index >= warmUp) {
+    fromDue[connection.index - warmUp] = now - connection.due;
+    fromSend[connection.index - warmUp] = now - connection.sent;
+    timed++;
+    statuses[frame.status] = (statuses[frame.status] ?? 0) + 1;
+  }
+  connection.pending = Buffer.alloc(0);
+  connection.busy = false;
+  dispatch(now);
+}
+
+/** Sends every request that is due on the free connections. */
+function dispatch(now: number): void {
+  for (const connection of pool) {
+    if (nextToSend >= total) return;
+    const due = t0 + nextToSend * interval;
+    if (due > now) return;
+    if (connection.busy) continue;
+    connection.busy = true;
+    if (nextToSend === warmUp) {
+      timedFrom = now;
+      cpuFrom = serverCpuSeconds();
+    }
+    connection.index = nextToSend;
+    connection.due = due;
+    connection.sent = now;
+    connection.socket.write(requests[nextToSend++]!);
+  }
+}
+
+const ticksPerSecond = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+  } catch {
+    return 100;
+  }
+})();
+
+/** The server's CPU seconds so far (user + system, every thread), or NaN without /proc. */
+function serverCpuSeconds(): number {
+  try {
+    const stat = readFileSync(`/proc/${serverPid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+}
+
+await Promise.all(
+  Array.from(
+    { length: Number(connections) },
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const socket = connect({ port: Number(port), host: '127.0.0.1', noDelay: true }, resolve);
+        const connection: Connection = {
+          socket,
+          busy: false,
+          index: 0,
+          due: 0,
+          sent: 0,
+          pending: Buffer.alloc(0),
+        };
+        socket.on('data', (chunk: Buffer) => onData(connection, chunk));
+        socket.on('error', (error) => {
+          reject(error);
+          fail(`connection to the server failed: ${error.message}`);
+        });
+        socket.on('close', () => {
+          if (completed < total) fail('the server closed a connection before the load was sent');
+        });
+        pool.push(connection);
+      }),
+  ),
+);
+
+t0 = performance.now();
+await new Promise<void>((resolve) => {
+  // Polls the schedule between I/O turns: timers have millisecond steps, the schedule 100 µs ones at 10k/s.
+  const tick = () => {
+    dispatch(performance.now());
+    if (completed < total) setImmediate(tick);
+    else resolve();
+  };
+  tick();
+});
+const elapsed = (performance.now() - timedFrom) / 1000;
+const cpuSeconds = serverCpuSeconds() - cpuFrom;
+for (const connection of pool) connection.socket.destroy();
+
+const summary = (times: Float64Array) => {
+  const sorted = times.slice(0, timed).sort();
+  return {
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    p999: percentile(sorted, 0.999),
+    max: sorted[sorted.length - 1] ?? 0,
+  };
+};
+process.stdout.write(
+  `${JSON.stringify({ requests: timed, seconds: elapsed, statuses, fromDue: summary(fromDue), fromSend: summary(fromSend), serverCpuUsPerRequest: Number.isNaN(cpuSeconds) ? null : (cpuSeconds * 1e6) / timed })}\n`,
+);
