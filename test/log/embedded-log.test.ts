@@ -69,6 +69,12 @@ describe("murmur2 (Kafka's partitioner)", () => {
   it('maps keys to partitions as Kafka does', () => {
     expect(partitionOf('foobar', 50)).toBe(16);
   });
+
+  it('hashes bytes inside a larger buffer as it hashes them alone', () => {
+    const inside = Buffer.from('xxa-little-bit-longer-stringyy');
+    expect(murmur2(inside, 26, 2)).toBe(-1486304829);
+    expect(murmur2(inside, 3, 27)).toBe(murmur2(Buffer.from('gyy')));
+  });
 });
 
 describe('record format', () => {
@@ -114,6 +120,21 @@ describe('record format', () => {
 });
 
 describe('the embedded log', () => {
+  it('stores each key of a batch whole, multi-byte ones included, in its own partition', async () => {
+    const log = await EmbeddedLog.open(temp(), { partitions: 5 });
+    const keys = ['c1', 'clé-ü', '日本-東京', '', 'k'.repeat(5_000), '🙂x', 'c1'];
+    const batch = Array.from({ length: 700 }, (_, i) => ({
+      key: keys[i % keys.length]!,
+      value: value(`v${i}`),
+      arrivalTime: i,
+    }));
+    const results = await log.append('payments', batch);
+    for (const [i, r] of results.entries()) expect(r.partition).toBe(partitionOf(batch[i]!.key, 5));
+    const stored = (await readAll(log, 'payments')).sort((x, y) => x.sequence - y.sequence);
+    expect(stored.map((r) => [r.key, r.value])).toEqual(batch.map((r, i) => [r.key, `v${i}`]));
+    await log.close();
+  });
+
   it('appends durably, keeps an entity in one partition in order, and reads from any offset', async () => {
     const root = temp();
     const log = await EmbeddedLog.open(root, { partitions: 3 });

@@ -25,7 +25,8 @@ import { Partition, type RecoveryReport } from './partition.js';
 import { encodedSize, MAX_RECORD_BYTES, PLAIN_VALUES, writeUnsealedRecord } from './record-format.js';
 
 /** Room to encode keys for hashing; a longer key gets its own buffer. */
-const keyScratch = Buffer.allocUnsafe(4096);
+/** The keys of an append in UTF-8, back to back: each is encoded once, hashed, then copied into its record. */
+let keyArena = Buffer.allocUnsafe(1 << 16);
 
 export interface EmbeddedLogOptions {
   /** Partitions of a stream created by this log. */
@@ -157,12 +158,20 @@ export class EmbeddedLog implements Log {
     // First pass: each record's partition and sizes; nothing is queued unless every record fits.
     const partitionOfRecord = new Int32Array(count);
     const keyBytes = new Int32Array(count);
+    const keyStarts = new Int32Array(count);
+    let keysEnd = 0;
     const valueBytes = new Int32Array(count);
     const partitionBytes = new Float64Array(n);
     for (let i = 0; i < count; i++) {
       const { key, value } = records[i]!;
-      const bytes = keyScratch.length >= key.length * 3 ? keyScratch : Buffer.allocUnsafe(key.length * 3);
-      const kb = bytes.write(key, 0, 'utf8');
+      if (keyArena.length - keysEnd < key.length * 3) {
+        const grown = Buffer.allocUnsafe(Math.max(2 * keyArena.length, keysEnd + key.length * 3));
+        keyArena.copy(grown, 0, 0, keysEnd);
+        keyArena = grown;
+      }
+      const kb = keyArena.write(key, keysEnd, 'utf8');
+      keyStarts[i] = keysEnd;
+      keysEnd += kb;
       const vb = encoder.byteLength(value);
       const size = encodedSize(kb, vb);
       if (size > MAX_RECORD_BYTES)
@@ -170,7 +179,7 @@ export class EmbeddedLog implements Log {
           'TRIBUTARY_LOG_CORRUPT',
           `a record of ${vb} bytes is over the ${MAX_RECORD_BYTES}-byte limit`,
         );
-      const partition = partitionOfBytes(bytes, kb, n);
+      const partition = partitionOfBytes(keyArena, kb, n, keyStarts[i]!);
       partitionOfRecord[i] = partition;
       keyBytes[i] = kb;
       valueBytes[i] = vb;
@@ -186,7 +195,7 @@ export class EmbeddedLog implements Log {
     const sequences = new Float64Array(count);
     const lastArrival = new Float64Array(n);
     for (let i = 0; i < count; i++) {
-      const { key, value, arrivalTime } = records[i]!;
+      const { value, arrivalTime } = records[i]!;
       const p = partitionOfRecord[i]!;
       const sequence = state.nextSequence++;
       sequences[i] = sequence;
@@ -197,11 +206,12 @@ export class EmbeddedLog implements Log {
         written[p]!,
         sequence,
         arrivalTime,
-        key,
+        keyArena,
         keyBytes[i]!,
         value,
         valueBytes[i]!,
         encoder,
+        keyStarts[i]!,
       );
     }
     const firstOffsets = await Promise.all(

@@ -46,8 +46,8 @@ export function encodedSize(keyBytes: number, valueBytes: number): number {
 /**
  * Writes a record whose offset and checksum are not known yet (the partition assigns offsets at its group
  * commit, and `sealRecord` then fills both in). Strings are written as UTF-8 straight into `out`, so the writer
- * needs no Buffer per key or value; `keyBytes` and `valueBytes` are their UTF-8 lengths. Returns the position
- * after the record.
+ * needs no Buffer per key or value; `keyBytes` and `valueBytes` are their UTF-8 lengths. A key given as bytes is
+ * the `keyBytes` bytes of `key` from `keyStart`. Returns the position after the record.
  */
 export function writeUnsealedRecord<V>(
   out: Buffer,
@@ -59,6 +59,7 @@ export function writeUnsealedRecord<V>(
   value: V,
   valueBytes: number,
   encoder: ValueEncoder<V> = PLAIN_VALUES as ValueEncoder<V>,
+  keyStart = 0,
 ): number {
   const body = at + HEADER_BYTES;
   out.writeUInt32LE(FIXED_BODY_BYTES + keyBytes + valueBytes, at);
@@ -66,7 +67,8 @@ export function writeUnsealedRecord<V>(
   out.writeDoubleLE(arrivalTime, body + 16);
   out.writeUInt32LE(keyBytes, body + 24);
   if (typeof key === 'string') out.write(key, body + 28, keyBytes, 'utf8');
-  else out.set(key, body + 28);
+  // Keys are short: a loop costs less than a native copy and its view.
+  else for (let k = 0; k < keyBytes; k++) out[body + 28 + k] = key[keyStart + k]!;
   encoder.write(value, out, body + 28 + keyBytes);
   return body + FIXED_BODY_BYTES + keyBytes + valueBytes;
 }
