@@ -24,7 +24,6 @@ import { writeDurably } from './durable-file.js';
 import { Partition, type RecoveryReport } from './partition.js';
 import { encodedSize, MAX_RECORD_BYTES, PLAIN_VALUES, writeUnsealedRecord } from './record-format.js';
 
-/** Room to encode keys for hashing; a longer key gets its own buffer. */
 /** The keys of an append in UTF-8, back to back: each is encoded once, hashed, then copied into its record. */
 let keyArena = Buffer.allocUnsafe(1 << 16);
 
