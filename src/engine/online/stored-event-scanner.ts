@@ -23,6 +23,14 @@ const BACKSLASH = 0x5c;
 const QUOTED_T = Buffer.from('"t"');
 const QUOTED_F = Buffer.from('"f"');
 
+/** Where the value after `quotedName` and its colon starts (spaces allowed around the colon), or -1. */
+function afterName(data: Buffer, i: number, end: number, quotedName: Uint8Array): number {
+  if (!startsWith(data, i, end, quotedName)) return -1;
+  i = skipSpace(data, i + quotedName.length, end);
+  if (data[i] !== COLON) return -1;
+  return skipSpace(data, i + 1, end);
+}
+
 /** A JSON number's characters: digits, sign, point, exponent. */
 function isNumberByte(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
@@ -60,11 +68,8 @@ export class StoredEventScanner {
     let i = skipSpace(data, start, end);
     // {"t":
     if (data[i] !== OPEN) return false;
-    i = skipSpace(data, i + 1, end);
-    if (!startsWith(data, i, end, QUOTED_T)) return false;
-    i = skipSpace(data, i + 3, end);
-    if (data[i] !== COLON) return false;
-    i = skipSpace(data, i + 1, end);
+    i = afterName(data, skipSpace(data, i + 1, end), end, QUOTED_T);
+    if (i < 0) return false;
     const timeStart = i;
     while (i < end && isNumberByte(data[i]!)) i++;
     if (i === timeStart) return false;
@@ -72,12 +77,8 @@ export class StoredEventScanner {
     // ,"f":{
     i = skipSpace(data, i, end);
     if (data[i] !== COMMA) return false;
-    i = skipSpace(data, i + 1, end);
-    if (!startsWith(data, i, end, QUOTED_F)) return false;
-    i = skipSpace(data, i + 3, end);
-    if (data[i] !== COLON) return false;
-    i = skipSpace(data, i + 1, end);
-    if (data[i] !== OPEN) return false;
+    i = afterName(data, skipSpace(data, i + 1, end), end, QUOTED_F);
+    if (i < 0 || data[i] !== OPEN) return false;
     i = skipSpace(data, i + 1, end);
     if (data[i] === CLOSE) return this.closes(data, i + 1, end);
     for (;;) {
