@@ -77,6 +77,9 @@ function vitest(args, resultFile) {
   });
 }
 
+/** What a run that wrote no report counts as. */
+const BROKEN_RUN = { passed: 0, failed: 1, skipped: 0 };
+
 /** The counts of a finished run, from vitest's JSON report (or null when it wrote none). */
 function countsOf(resultFile) {
   try {
@@ -122,17 +125,19 @@ const first = await vitest(filters, '.vitest/results.json');
 let counts;
 let code = first.code;
 if (!first.stalled) {
-  counts = countsOf('.vitest/results.json') ?? { passed: 0, failed: 1, skipped: 0 };
+  counts = countsOf('.vitest/results.json') ?? BROKEN_RUN;
 } else {
   counts = countsOfLines(first.reported);
   const missing = testFiles().filter((file) => !first.reported.has(file));
   console.error(`test runner: running again the files vitest did not finish: ${missing.join(', ')}`);
-  const second = missing.length ? await vitest(missing, '.vitest/results-retry.json') : null;
-  const more = second
-    ? second.stalled
-      ? { ...countsOfLines(second.reported), failed: countsOfLines(second.reported).failed + 1 }
-      : (countsOf('.vitest/results-retry.json') ?? { passed: 0, failed: 1, skipped: 0 })
-    : { passed: 0, failed: 0, skipped: 0 };
+  let more = { passed: 0, failed: 0, skipped: 0 };
+  if (missing.length) {
+    const second = await vitest(missing, '.vitest/results-retry.json');
+    if (second.stalled) {
+      more = countsOfLines(second.reported);
+      more.failed += 1; // the file that stalled twice
+    } else more = countsOf('.vitest/results-retry.json') ?? BROKEN_RUN;
+  }
   counts = {
     passed: counts.passed + more.passed,
     failed: counts.failed + more.failed,
