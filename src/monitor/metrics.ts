@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { OnlineProcessor } from '../engine/online/processor.js';
+import { RouteLatencyHistogram } from './route-latency-histogram.js';
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -33,21 +34,16 @@ export class ServerMetrics {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
     registers: [this.registry],
   });
-  readonly readLatency = new Histogram({
-    name: 'tributary_read_seconds',
-    help: 'Feature read requests, by route template, from request to response',
-    labelNames: ['route'],
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1, 1],
-    registers: [this.registry],
-  });
+  readonly readLatency = new RouteLatencyHistogram(
+    'tributary_read_seconds',
+    'Feature read requests, by route template, from request to response',
+    [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1, 1],
+    this.registry,
+  );
 
-  private readonly readLatencyByRoute = new Map<string, { observe(seconds: number): void }>();
-
-  /** Records one read's latency; the labelled child is looked up once per route, not hashed per request. */
+  /** Records one read's latency. */
   observeRead(route: string, seconds: number): void {
-    let child = this.readLatencyByRoute.get(route);
-    if (!child) this.readLatencyByRoute.set(route, (child = this.readLatency.labels({ route })));
-    child.observe(seconds);
+    this.readLatency.observe(route, seconds);
   }
 
   constructor(processor?: OnlineProcessor) {
