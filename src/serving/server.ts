@@ -151,12 +151,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         return reply.code(403).send({ error: `the key \`${key.name}\` lacks the scope \`${needed}\`` });
     });
   }
-  // A callback hook, not an async one: no promise per request on the read path.
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url;
-    if (route?.startsWith('/v1/views/')) metrics.observeRead(route, reply.elapsedTime / 1000);
-    done();
-  });
 
   if (options.registry)
     await app.register(schemaRegistryRoutes(options.registry), { prefix: '/schema-registry' });
@@ -191,7 +185,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       return { ready: true, ...(status ? { behind: status.behind, plan: status.planHash } : {}) };
     },
   );
-  if (options.processor) await app.register(readRoutes(plan, options.processor, now));
+  if (options.processor) await app.register(readRoutes(plan, options.processor, now, metrics));
 
   app.post<{ Params: { stream: string } }>(
     '/v1/streams/:stream/events',
