@@ -24,6 +24,8 @@ export class ViewEngine {
   private readonly sources: FeatureSource[];
   private readonly groupsUsed: FeatureGroupEngine[];
   private readonly groupValues: unknown[][];
+  /** Builds a vector from the group values, in feature order. */
+  private readonly assemble: (groupValues: readonly (readonly unknown[])[]) => Vector;
   private readonly derivations: { name: string; inputs: readonly string[]; evaluate: Derivation }[];
   /** Derived values that came out null because of a NaN, an infinity or an error (semantics.md's metric). */
   readonly stats = { derivedNulls: 0 };
@@ -44,6 +46,7 @@ export class ViewEngine {
     this.groupsUsed = [...new Set(this.sources.map((s) => s.group))];
     for (const source of this.sources) source.groupIndex = this.groupsUsed.indexOf(source.group);
     this.groupValues = this.groupsUsed.map((g) => new Array(g.names.length));
+    this.assemble = vectorAssembler(this.sources);
     if (Object.keys(view.request).length) variables.request = { fields: { ...view.request } };
     this.derivations = view.derived.map((d) => {
       if (d.expression.kind === 'function') {
@@ -71,12 +74,7 @@ export class ViewEngine {
         throw new Error(`no key given for entity \`${group.group.entity}\` of view \`${this.view.name}\``);
       group.read(key, t, this.groupValues[g]!);
     }
-    const vector: Vector = {};
-    const sources = this.sources;
-    for (let i = 0; i < sources.length; i++) {
-      const source = sources[i]!;
-      vector[source.name] = this.groupValues[source.groupIndex]![source.index];
-    }
+    const vector = this.assemble(this.groupValues);
     if (this.derivations.length) this.derive(vector, request);
     return vector;
   }
@@ -108,6 +106,27 @@ export class ViewEngine {
       }
     }
   }
+}
+
+/**
+ * A function that builds a view's vector as one object literal. Assigning the features one by one took the
+ * object through a shape change and a megamorphic keyed store per feature: 1.4 µs of a 6 µs read of fraud20's
+ * twenty features over 1M customers. The literal gets its final shape at once. Names are the definitions'
+ * identifiers (quoted with JSON.stringify all the same); any other name falls back to the loop.
+ */
+function vectorAssembler(
+  sources: readonly FeatureSource[],
+): (groupValues: readonly (readonly unknown[])[]) => Vector {
+  if (sources.some((s) => !/^[A-Za-z_$][\w$]*$/.test(s.name) || s.name === '__proto__'))
+    return (groupValues) => {
+      const vector: Vector = {};
+      for (const s of sources) vector[s.name] = groupValues[s.groupIndex]![s.index];
+      return vector;
+    };
+  const fields = sources.map((s) => `${JSON.stringify(s.name)}: g[${s.groupIndex}][${s.index}]`);
+  return new Function('g', `return { ${fields.join(', ')} };`) as (
+    groupValues: readonly (readonly unknown[])[],
+  ) => Vector;
 }
 
 function finite(value: unknown): unknown {
