@@ -8,7 +8,8 @@
  *   the moment each request was due, so that waiting for a busy server counts; read_p99_from_send_ms_at_10k_rps
  *   from the moment it was written; server_read_p99_ms_at_10k_rps, request to response inside the server, from
  *   its own histogram; server_cpu_us_per_get_at_10k, the server process's CPU time (all threads, and the
- *   kernel's work for it) per request;
+ *   kernel's work for it) per request; generator_cpu_us_per_get_at_10k, the load generator's (it sleeps between
+ *   requests, so that the server has a core to itself);
  * - GETs as fast as they go (get_vectors_per_s), batches of 100 keys as fast as they go (vectors_per_s), both
  *   with autocannon;
  * - 5k reads/s while 10k events/s are ingested (freshness_p99_ms, from the server's freshness histogram);
@@ -122,6 +123,7 @@ interface OpenLoopResult {
   readonly fromDue: Percentiles;
   readonly fromSend: Percentiles;
   readonly serverCpuUsPerRequest: number | null;
+  readonly generatorCpuUsPerRequest: number;
 }
 
 /**
@@ -316,6 +318,7 @@ export async function run(log: (line: string) => void): Promise<Metrics> {
       server_read_p99_ms_at_10k_rps: serverP99 * 1000,
       achieved_rps_at_10k: fixed.requests / fixed.seconds,
       server_cpu_us_per_get_at_10k: fixed.serverCpuUsPerRequest ?? Number.NaN,
+      generator_cpu_us_per_get_at_10k: fixed.generatorCpuUsPerRequest,
       floor_p99_ms_at_10k_rps: floor.fromDue.p99,
       floor_p99_from_send_ms_at_10k_rps: floor.fromSend.p99,
       floor_cpu_us_per_get_at_10k: floor.serverCpuUsPerRequest ?? Number.NaN,
