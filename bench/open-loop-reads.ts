@@ -15,10 +15,11 @@
  * Prints one JSON line, of the timed requests: requests, seconds, statuses, p50/p99/p999/max in ms from the due
  * time (`fromDue`) and from the moment the request was written (`fromSend`), and the server process's CPU time per
  * request over the same span, all its threads and the kernel's work for it (from /proc; null where there is none),
- * and the generator's own CPU time per request.
+ * and the generator's own CPU time per request. With OPEN_LOOP_TRACE=<file>, also writes every timed request's
+ * latency from its due time, in order, to that file (JSON).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { seededRandom } from './fraud20.js';
 
@@ -189,6 +190,12 @@ await new Promise<void>((resolve) => {
   tick();
 });
 const elapsed = (performance.now() - timedFrom) / 1000;
+// For a look at when the slow responses came (stalls, GC pauses): each timed request's latency from its due time.
+if (process.env.OPEN_LOOP_TRACE)
+  writeFileSync(
+    process.env.OPEN_LOOP_TRACE,
+    JSON.stringify({ intervalMs: interval, fromDueMs: [...fromDue.slice(0, timed)] }),
+  );
 const cpuSeconds = serverCpuSeconds() - cpuFrom;
 const ownCpu = process.cpuUsage(ownCpuFrom);
 for (const connection of pool) connection.socket.destroy();

@@ -26,10 +26,30 @@ class BadRequest extends Error {}
 /** `at` as epoch ms: digits are epoch ms, anything else must be ISO-8601 with an offset. */
 export function parseAt(value: unknown, now: number): number {
   if (value === undefined || value === null || value === '') return now;
+  if (typeof value === 'string') {
+    const ms = plainEpochMs(value);
+    if (ms >= 0) return ms;
+  }
   const raw = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
   const parsed = normaliseTime(raw, 'at');
   if (typeof parsed !== 'number') throw new BadRequest(parsed.detail);
   return parsed;
+}
+
+/**
+ * Up to 15 plain digits as a number, else -1: the form every read of the serve benchmark sends, parsed without
+ * the trim, regular expression and general time normalisation (~1 µs of a GET under load) that parseAt's other
+ * forms need.
+ */
+function plainEpochMs(value: string): number {
+  if (value.length > 15) return -1;
+  let ms = 0;
+  for (let i = 0; i < value.length; i++) {
+    const digit = value.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    ms = ms * 10 + digit;
+  }
+  return ms;
 }
 
 function unknownView(reply: FastifyReply, plan: Plan, view: string) {
