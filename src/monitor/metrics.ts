@@ -41,11 +41,6 @@ export class ServerMetrics {
     this.registry,
   );
 
-  /** Records one read's latency. */
-  observeRead(route: string, seconds: number): void {
-    this.readLatency.observe(route, seconds);
-  }
-
   constructor(processor?: OnlineProcessor) {
     if (!processor) return;
     new Gauge({

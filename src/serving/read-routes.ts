@@ -77,7 +77,7 @@ export function readRoutes(
   const timed =
     (route: string) =>
     (_request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
-      metrics.observeRead(route, reply.elapsedTime / 1000);
+      metrics.readLatency.observe(route, reply.elapsedTime / 1000);
       done();
     };
 
