@@ -22,6 +22,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { seededRandom } from './fraud20.js';
+import { percentileOfSorted } from './percentile.js';
 
 const [port, serverPid, rate, warmUpSeconds, seconds, connections, customers, at, seed] =
   process.argv.slice(2);
@@ -135,10 +136,6 @@ function serverCpuSeconds(): number {
   }
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-}
-
 await Promise.all(
   Array.from(
     { length: Number(connections) },
@@ -203,9 +200,9 @@ for (const connection of pool) connection.socket.destroy();
 const summary = (times: Float64Array) => {
   const sorted = times.slice(0, timed).sort();
   return {
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    p999: percentile(sorted, 0.999),
+    p50: percentileOfSorted(sorted, 0.5),
+    p99: percentileOfSorted(sorted, 0.99),
+    p999: percentileOfSorted(sorted, 0.999),
     max: sorted[sorted.length - 1] ?? 0,
   };
 };

@@ -11,6 +11,7 @@ import { compileYaml } from '../../src/definitions/yaml.js';
 import { Core } from '../../src/engine/core/core.js';
 import type { CoreEvent } from '../../src/engine/core/event.js';
 import { FRAUD20_YAML, seededRandom } from '../fraud20.js';
+import { percentile } from '../percentile.js';
 import type { Metrics } from '../run.js';
 
 const DAY = 86_400_000;
@@ -80,11 +81,6 @@ function streamedUpdateRate(plan: Plan, batch: number): number {
     nanoseconds += process.hrtime.bigint() - begin;
   }
   return Math.round(UPDATE_EVENTS / (Number(nanoseconds) / 1e9));
-}
-
-function percentile(samples: Float64Array, p: number): number {
-  const sorted = Float64Array.from(samples).sort();
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
 /** p99 and median µs of reading `view` for customer `key` at times within the hour after `latest`. */

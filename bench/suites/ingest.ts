@@ -17,15 +17,11 @@ import { Intake } from '../../src/ingest/intake.js';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
 import { startChild } from '../child.js';
 import { diskSyncLatencies } from '../ingest/disk-floor.js';
+import { percentile } from '../percentile.js';
 import type { Metrics } from '../run.js';
 
 const FILE_EVENTS = 1_000_000;
 const run = promisify(execFile);
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-}
 
 function ensureInput(path: string): void {
   if (existsSync(path)) return;
