@@ -5,10 +5,10 @@
  * Why not autocannon here: its rate mode gives each connection a quota per second and sends that quota as fast as
  * the server answers, then idles until the next one-second tick. "10k requests/s" then means a saturated server
  * for part of every second, and the tail it reports is a queue of bursts, not the latency at that rate. This
- * generator spreads the requests evenly (it checks the clock between I/O turns and sleeps until the next is due, as
- * wrk2 does with its schedule) and
- * times each response from the moment its request was due, so that a request held back because every connection
- * was busy, or because the generator itself fell behind, counts its wait (no coordinated omission).
+ * generator spreads the requests evenly (it checks the clock between I/O turns and sleeps until the next is due,
+ * as wrk2 does with its schedule) and times each response from the moment its request was due, so that a request
+ * held back because every connection was busy, or because the generator itself fell behind, counts its wait (no
+ * coordinated omission).
  *
  *   node open-loop-reads.js <port> <serverPid> <requestsPerSecond> <warmUpSeconds> <seconds> <connections> <customers> <at|-> <seed>
  *
@@ -24,8 +24,16 @@ import { connect, type Socket } from 'node:net';
 import { seededRandom } from './fraud20.js';
 import { percentileOfSorted } from './percentile.js';
 
+const USAGE =
+  'node open-loop-reads.js <port> <serverPid> <requestsPerSecond> <warmUpSeconds> <seconds> <connections> <customers> <at|-> <seed>';
 const [port, serverPid, rate, warmUpSeconds, seconds, connections, customers, at, seed] =
   process.argv.slice(2);
+// Without all nine, a NaN port or rate would leave it waiting for ever.
+if (
+  seed === undefined ||
+  [port, rate, warmUpSeconds, seconds, connections, customers].some((n) => !(Number(n) >= 0))
+)
+  fail(`usage: ${USAGE}`);
 const interval = 1000 / Number(rate);
 /** The first requests warm both ends up (code, connections, caches) on the same schedule; they are not timed. */
 const warmUp = Math.round(Number(rate) * Number(warmUpSeconds));
@@ -167,9 +175,9 @@ await Promise.all(
  * Between I/O turns the generator sleeps until just before the next request is due. It used to spin instead, and
  * so held one of this machine's two cores: the server then shared the other with the kernel's network work and
  * its own GC threads. In alternating runs against the bare route at 10k/s, p99 was 2.0–4.1 ms spinning and
- * 0.6–1.0 ms sleeping while the machine was busy (0.64–0.66 against 0.71–0.97 while it was quiet). Atomics.wait sleeps with microsecond resolution (node's timers step in
- * milliseconds, this schedule in 100 µs); waking up takes up to ~50 µs (the kernel's timer slack), so it wakes
- * that much early. A response that arrives during a sleep is seen when it ends: at most one interval late, which
+ * 0.6–1.0 ms sleeping while the machine was busy (0.64–0.66 against 0.71–0.97 while it was quiet).
+ * Atomics.wait sleeps with microsecond resolution (node's timers step in milliseconds, this schedule in 100 µs);
+ * waking up takes up to ~50 µs (the kernel's timer slack), so it wakes that much early. A response that arrives during a sleep is seen when it ends: at most one interval late, which
  * can only lengthen the latencies measured.
  */
 const WAKE_EARLY_MS = 0.08;
