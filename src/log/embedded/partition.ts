@@ -29,6 +29,7 @@ import {
   recordOffset,
   sealRecord,
 } from './record-format.js';
+import { TailRing } from './tail-ring.js';
 
 export interface PartitionOptions {
   /** Roll to a new segment past this size. */
@@ -83,13 +84,6 @@ export const SYNC_ON_WRITE = fsConstants.O_DSYNC !== undefined;
 export const WRITE_FLAGS = fsConstants.O_RDWR | (SYNC_ON_WRITE ? fsConstants.O_DSYNC : 0);
 /** Bytes of recently written records kept in memory per partition, so that tailing readers need no file I/O. */
 const TAIL_BYTES = 4 * 1024 * 1024;
-
-/** One durable group commit, as written: records [firstOffset, endOffset) encoded in `buffer`. */
-interface WrittenBatch {
-  readonly firstOffset: number;
-  readonly endOffset: number;
-  readonly buffer: Buffer;
-}
 
 function emptySegment(baseOffset: number, path: string): Segment {
   return {
@@ -201,9 +195,8 @@ export class Partition {
   private failure: LogError | null = null;
   private closed = false;
   readonly recovery: RecoveryReport[] = [];
-  /** The latest durable batches (at most TAIL_BYTES, and at least the last one), oldest first. */
-  private tail: WrittenBatch[] = [];
-  private tailBytes = 0;
+  /** The latest durable batches, at most TAIL_BYTES of them. */
+  private readonly tail = new TailRing(TAIL_BYTES);
 
   private constructor(
     readonly dir: string,
@@ -337,10 +330,7 @@ export class Partition {
     segment.size += bytes;
     segment.endOffset = firstOffset + count;
     segment.lastArrivalTime = lastArrivalTime;
-    this.tail.push({ firstOffset, endOffset: firstOffset + count, buffer });
-    this.tailBytes += bytes;
-    while (this.tail.length > 1 && this.tailBytes > TAIL_BYTES)
-      this.tailBytes -= this.tail.shift()!.buffer.length;
+    this.tail.add(firstOffset, firstOffset + count, buffer);
     let first = firstOffset;
     for (const p of batch) {
       p.resolve(first);
@@ -450,18 +440,16 @@ export class Partition {
 
   /** Records from `offset` on (at most `max`) from the batches kept in memory, or null when they start earlier. */
   private readTail(offset: number, max: number): DecodedRecord[] | null {
-    const tail = this.tail;
-    if (tail.length === 0 || offset < tail[0]!.firstOffset) return null;
+    const batches = this.tail.batchesFrom(offset);
+    if (!batches) return null;
     const out: DecodedRecord[] = [];
-    let b = tail.length - 1;
-    while (b > 0 && tail[b]!.firstOffset > offset) b--;
-    for (; b < tail.length && out.length < max; b++) {
-      const { buffer } = tail[b]!;
+    for (const buffer of batches) {
       let record = decodeRecord(buffer, 0);
       while (record && out.length < max) {
         if (record.offset >= offset) out.push(record);
         record = decodeRecord(buffer, record.end);
       }
+      if (out.length >= max) break;
     }
     return out;
   }
