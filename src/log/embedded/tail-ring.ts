@@ -71,21 +71,33 @@ export class TailRing {
   batchesFrom(offset: number): Generator<Buffer> | null {
     const held = this.held;
     if (held.length === 0 || offset < held[0]!.firstOffset) return null;
-    let b = held.length - 1;
-    while (b > 0 && held[b]!.firstOffset > offset) b--;
-    return this.copies(b);
+    return this.copies(held[this.lastStartingBy(offset)]!.firstOffset);
   }
 
-  private *copies(from: number): Generator<Buffer> {
+  private *copies(firstOffset: number): Generator<Buffer> {
     // Offsets, not indexes: the reader may resume after more batches were added (and old ones dropped).
     const endOffset = this.held[this.held.length - 1]!.endOffset;
-    let next = this.held[from]!.firstOffset;
-    while (next < endOffset) {
-      const batch = this.held.find((h) => h.firstOffset === next);
-      if (!batch) return; // overwritten meanwhile; the caller has what it got so far
+    for (let next = firstOffset; next < endOffset; ) {
+      const batch = this.held[this.lastStartingBy(next)];
+      if (batch?.firstOffset !== next) return; // overwritten meanwhile; the caller has what it got so far
       yield Buffer.from(this.ring!.subarray(batch.start, batch.start + batch.length));
       next = batch.endOffset;
     }
+  }
+
+  /**
+   * The index of the last held batch that starts at or before `offset` (-1 if none), by binary search: a ring
+   * of one-event batches holds ~20,000 of them, which a reader walks from the oldest.
+   */
+  private lastStartingBy(offset: number): number {
+    let lo = 0;
+    let hi = this.held.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.held[mid]!.firstOffset <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
   }
 
   private dropOldest(): void {
