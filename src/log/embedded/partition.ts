@@ -29,6 +29,7 @@ import {
   recordOffset,
   sealRecord,
 } from './record-format.js';
+import { lastAtMost } from './sorted-search.js';
 import { TailRing } from './tail-ring.js';
 
 export interface PartitionOptions {
@@ -479,19 +480,4 @@ export class Partition {
     await this.active?.close();
     this.active = null;
   }
-}
-
-/** The index of the last element of ascending `sorted` that is at most `value`, or -1. */
-function lastAtMost(sorted: readonly number[], value: number): number {
-  let low = 0;
-  let high = sorted.length - 1;
-  let found = -1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    if (sorted[middle]! <= value) {
-      found = middle;
-      low = middle + 1;
-    } else high = middle - 1;
-  }
-  return found;
 }

@@ -10,6 +10,8 @@
  * Readers get copies, never views of the ring: the next batches overwrite it, whatever a reader still holds.
  */
 
+import { lastAtMost } from './sorted-search.js';
+
 interface HeldBatch {
   readonly firstOffset: number;
   readonly endOffset: number;
@@ -17,6 +19,8 @@ interface HeldBatch {
   start: number;
   readonly length: number;
 }
+
+const firstOffsetOf = (batch: HeldBatch) => batch.firstOffset;
 
 export class TailRing {
   private ring: Buffer | null = null;
@@ -71,33 +75,19 @@ export class TailRing {
   batchesFrom(offset: number): Generator<Buffer> | null {
     const held = this.held;
     if (held.length === 0 || offset < held[0]!.firstOffset) return null;
-    return this.copies(held[this.lastStartingBy(offset)]!.firstOffset);
+    return this.copies(held[lastAtMost(held, offset, firstOffsetOf)]!.firstOffset);
   }
 
   private *copies(firstOffset: number): Generator<Buffer> {
-    // Offsets, not indexes: the reader may resume after more batches were added (and old ones dropped).
+    // Offsets, not indexes: the reader may resume after more batches were added (and old ones dropped). Each
+    // next batch is found by binary search: a ring of one-event batches holds ~20,000 of them.
     const endOffset = this.held[this.held.length - 1]!.endOffset;
     for (let next = firstOffset; next < endOffset; ) {
-      const batch = this.held[this.lastStartingBy(next)];
+      const batch = this.held[lastAtMost(this.held, next, firstOffsetOf)];
       if (batch?.firstOffset !== next) return; // overwritten meanwhile; the caller has what it got so far
       yield Buffer.from(this.ring!.subarray(batch.start, batch.start + batch.length));
       next = batch.endOffset;
     }
-  }
-
-  /**
-   * The index of the last held batch that starts at or before `offset` (-1 if none), by binary search: a ring
-   * of one-event batches holds ~20,000 of them, which a reader walks from the oldest.
-   */
-  private lastStartingBy(offset: number): number {
-    let lo = 0;
-    let hi = this.held.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.held[mid]!.firstOffset <= offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - 1;
   }
 
   private dropOldest(): void {
