@@ -97,3 +97,39 @@ describe('long timelines', () => {
     expect(core.read('v', { customer: 'c' }, events)).toEqual({ n: 3000, s: 3000, d: 1, last: 1 });
   });
 });
+
+describe('entity numbers', () => {
+  it('are reused after an entity is forgotten, with nothing of the old entity left (its sketches, presence list)', () => {
+    const aggregations = {
+      n: { fn: 'count' },
+      d: { fn: 'approxCountDistinct', field: 'merchantId', window: '30d' },
+      last: { fn: 'last', field: 'amount' },
+    } as const;
+    const core = coreWith(aggregations);
+    const group = core.groups.get('g')!;
+    // `c`: a null amount (a presence list) and enough merchants for a sliding sketch once read.
+    for (let i = 0; i < 2000; i++) pay(core, i, i % 5, `m${i % 1000}`);
+    core.addEvent('payments', {
+      time: 2000,
+      seq: seq++,
+      fields: { customerId: 'c', ts: 2000, amount: null },
+    });
+    const old = core.read('v', { customer: 'c' }, 3000);
+    expect(old).toMatchObject({ n: 2001, last: 4 });
+    expect(old.d).toBeGreaterThan(900);
+    group.forget('c');
+    expect(group.entityCount).toBe(0);
+    // `next` takes the freed entity number; it reads as on a core that never saw `c`.
+    const fresh = coreWith(aggregations);
+    for (const target of [core, fresh])
+      for (let i = 0; i < 1500; i++)
+        target.addEvent('payments', {
+          time: 5000 + i,
+          seq: seq++,
+          fields: { customerId: 'next', ts: 5000 + i, amount: i % 3, merchantId: `x${i % 2}` },
+        });
+    for (const t of [5001, 5700, 7000])
+      expect(core.read('v', { customer: 'next' }, t)).toEqual(fresh.read('v', { customer: 'next' }, t));
+    expect(core.read('v', { customer: 'next' }, 7000)).toEqual({ n: 1500, d: 2, last: 2 });
+  });
+});

@@ -99,7 +99,10 @@ export class FeatureGroupEngine {
   readonly layout: TimelineLayout;
   readonly names: readonly string[];
   private readonly shared: GroupShared;
-  private readonly timelines = new Map<string, Timeline>();
+  /** Entity numbers by key, in order of arrival (snapshots keep it). */
+  private readonly entities = new Map<string, number>();
+  /** The one cursor over this group's timelines, pointed at each entity in turn. */
+  private readonly timeline: Timeline;
   private readonly keyField: string;
   private readonly filter: ((context: Record<string, unknown>) => boolean) | null;
   private readonly numericReaders: FieldReader[];
@@ -126,6 +129,7 @@ export class FeatureGroupEngine {
   ) {
     this.layout = buildLayout(plan, group);
     this.shared = new GroupShared(this.layout);
+    this.timeline = new Timeline(this.shared);
     this.names = group.aggregations.map((a) => a.name);
     this.keyField = plan.streams[group.stream]!.keys[group.entity]!;
     this.filter = compileFilter(group.where, plan, group);
@@ -134,6 +138,15 @@ export class FeatureGroupEngine {
     this.categoricalReaders = this.layout.categoricalFields.map((f) => fieldReader(f, aliases));
     this.numbers = new Float64Array(this.layout.numericFields.length);
     this.ids = new Int32Array(this.layout.categoricalFields.length);
+  }
+
+  /** The cursor at `key`'s timeline, made (with room for `capacity` events) when the key is new. */
+  private timelineOf(key: string, capacity: number): Timeline {
+    const entity = this.entities.get(key);
+    if (entity !== undefined) return this.timeline.at(entity);
+    this.timeline.create(capacity);
+    this.entities.set(key, this.timeline.entity);
+    return this.timeline;
   }
 
   /**
@@ -162,8 +175,10 @@ export class FeatureGroupEngine {
   /** Evicts what entities not updated lately still hold past the cutoff (active ones evict as they go). */
   evictIdle(): void {
     if (this.retentionHorizonMs === null) return;
-    for (const timeline of this.timelines.values())
+    for (const entity of this.entities.values()) {
+      const timeline = this.timeline.at(entity);
       if (timeline.oldestTime < this.cutoff) this.evict(timeline);
+    }
   }
 
   /** Applies one event; false when it has no key for this group's entity or the filter leaves it out. */
@@ -236,8 +251,7 @@ export class FeatureGroupEngine {
   /** Inserts the event held in this.numbers / this.ids into the entity's timeline; evicts as retention says. */
   private insertRow(key: string, time: number, seq: number): void {
     const { numbers, ids } = this;
-    let timeline = this.timelines.get(key);
-    if (!timeline) this.timelines.set(key, (timeline = new Timeline(this.shared)));
+    const timeline = this.timelineOf(key, 0);
     timeline.insert(time, seq, numbers, ids);
     this.stats.applied++;
     if (time > this.watermark) {
@@ -288,8 +302,7 @@ export class FeatureGroupEngine {
       }
       return out;
     });
-    let timeline = this.timelines.get(key);
-    if (!timeline) this.timelines.set(key, (timeline = new Timeline(this.shared, length)));
+    const timeline = this.timelineOf(key, length);
     timeline.appendBatch({ times, seqs, numeric, categorical }, 0, length);
     this.stats.applied += length;
     return length;
@@ -312,8 +325,8 @@ export class FeatureGroupEngine {
       throw new EvictedRangeError(
         `feature group \`${this.group.name}\`: a read at ${t} (epoch ms) reaches events evicted from the online state (readable from ${this.readableFrom}); use the offline engine`,
       );
-    const timeline = this.timelines.get(key);
-    if (timeline) timeline.read(t, out, offset);
+    const entity = this.entities.get(key);
+    if (entity !== undefined) this.timeline.at(entity).read(t, out, offset);
     else
       for (let r = 0; r < this.names.length; r++)
         out[offset + r] = emptyValue(this.group.aggregations[r]!.fn);
@@ -328,8 +341,9 @@ export class FeatureGroupEngine {
 
   /** One entity's events as stored (copies), or null when it has none: for stores that write entity by entity. */
   entityColumns(key: string): EntityColumns | null {
-    const timeline = this.timelines.get(key);
-    if (!timeline) return null;
+    const entity = this.entities.get(key);
+    if (entity === undefined) return null;
+    const timeline = this.timeline.at(entity);
     const n = timeline.n;
     const columns = {
       times: new Float64Array(n),
@@ -343,15 +357,15 @@ export class FeatureGroupEngine {
 
   /** Every entity key held. */
   keys(): IterableIterator<string> {
-    return this.timelines.keys();
+    return this.entities.keys();
   }
 
   /** The group's state as plain data, for checkpoints: the dictionaries' values and every entity's events. */
   snapshot(): GroupSnapshot {
     let total = 0;
-    for (const timeline of this.timelines.values()) total += timeline.n;
-    const keys: string[] = new Array(this.timelines.size);
-    const counts = new Int32Array(this.timelines.size);
+    for (const entity of this.entities.values()) total += this.timeline.at(entity).n;
+    const keys: string[] = new Array(this.entities.size);
+    const counts = new Int32Array(this.entities.size);
     const times = new Float64Array(total);
     const seqs = new Float64Array(total);
     const numeric = this.layout.numericFields.map(() => new Float64Array(total));
@@ -359,7 +373,8 @@ export class FeatureGroupEngine {
     let e = 0;
     let at = 0;
     const evicted = { entities: [] as number[], prefixes: [] as PrefixSnapshot[] };
-    for (const [key, timeline] of this.timelines) {
+    for (const [key, entity] of this.entities) {
+      const timeline = this.timeline.at(entity);
       const prefix = timeline.prefixSnapshot();
       if (prefix) {
         evicted.entities.push(e);
@@ -388,25 +403,23 @@ export class FeatureGroupEngine {
 
   /** Loads a snapshot into an empty engine; indexes are rebuilt by the reads that need them. */
   restore(snapshot: GroupSnapshot): void {
-    if (this.timelines.size || this.shared.dictionaries.some((d) => d.size))
+    if (this.entities.size || this.shared.dictionaries.some((d) => d.size))
       throw new Error(`feature group \`${this.group.name}\`: restore needs an empty engine`);
     snapshot.dictionaries.forEach((values, c) => {
       const dictionary = this.shared.dictionaries[c]!;
       for (const value of values) dictionary.idOf(value);
     });
     const { keys, counts } = snapshot;
-    const timelines: Timeline[] = new Array(keys.length);
     let at = 0;
     for (let e = 0; e < keys.length; e++) {
       const count = counts[e]!;
-      const timeline = (timelines[e] = new Timeline(this.shared, count));
-      timeline.appendBatch(snapshot, at, at + count);
-      this.timelines.set(keys[e]!, timeline);
+      this.timelineOf(keys[e]!, count).appendBatch(snapshot, at, at + count);
       at += count;
     }
     const evicted = snapshot.evicted;
     if (evicted)
-      for (const [i, e] of evicted.entities.entries()) timelines[e]!.restorePrefix(evicted.prefixes[i]!);
+      for (const [i, e] of evicted.entities.entries())
+        this.timelineOf(keys[e]!, 0).restorePrefix(evicted.prefixes[i]!);
     this.watermark = snapshot.watermark ?? Number.NEGATIVE_INFINITY;
     this.readableFrom = snapshot.readableFrom ?? Number.NEGATIVE_INFINITY;
     if (this.retentionHorizonMs !== null)
@@ -415,16 +428,19 @@ export class FeatureGroupEngine {
 
   /** Drops an entity's state (the offline sweep, once it has read every spine row of the entity). */
   forget(key: string): void {
-    this.timelines.get(key)?.release();
-    this.timelines.delete(key);
+    const entity = this.entities.get(key);
+    if (entity === undefined) return;
+    this.timeline.at(entity).release();
+    this.entities.delete(key);
   }
 
   get entityCount(): number {
-    return this.timelines.size;
+    return this.entities.size;
   }
 
   /** Latest event time applied for an entity (-Infinity if none). */
   latestTime(key: string): number {
-    return this.timelines.get(key)?.latestTime ?? Number.NEGATIVE_INFINITY;
+    const entity = this.entities.get(key);
+    return entity === undefined ? Number.NEGATIVE_INFINITY : this.timeline.at(entity).latestTime;
   }
 }
