@@ -99,6 +99,20 @@ describe('long timelines', () => {
 });
 
 describe('entity numbers', () => {
+  it("hold each entity apart past the entity table's first growth (1,024 entities)", () => {
+    const core = coreWith({ n: { fn: 'count' }, s: { fn: 'sum', field: 'amount' } });
+    const customers = 5000;
+    for (let i = 0; i < 2 * customers; i++)
+      core.addEvent('payments', {
+        time: i,
+        seq: seq++,
+        fields: { customerId: `c${i % customers}`, ts: i, amount: i },
+      });
+    expect(core.groups.get('g')!.entityCount).toBe(customers);
+    for (const c of [0, 1023, 1024, 2048, 4999])
+      expect(core.read('v', { customer: `c${c}` }, 2 * customers)).toEqual({ n: 2, s: 2 * c + customers });
+  });
+
   it('are reused after an entity is forgotten, with nothing of the old entity left (its sketches, presence list)', () => {
     const aggregations = {
       n: { fn: 'count' },

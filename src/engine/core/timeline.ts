@@ -78,16 +78,17 @@ class EntityTable {
   }
 
   private grow(): void {
-    const n = new Int32Array(this.n.length * 2);
-    n.set(this.n);
-    this.n = n;
-    const address = new Float64Array(this.address.length * 2);
-    address.set(this.address);
-    this.address = address;
-    const capacity = new Int32Array(this.capacity.length * 2);
-    capacity.set(this.capacity);
-    this.capacity = capacity;
+    this.n = doubled(this.n);
+    this.address = doubled(this.address);
+    this.capacity = doubled(this.capacity);
   }
+}
+
+/** A copy of `array` with twice its length. */
+function doubled<T extends Int32Array | Float64Array>(array: T): T {
+  const grown = new (array.constructor as new (length: number) => T)(array.length * 2);
+  grown.set(array);
+  return grown;
 }
 
 /** State shared by all timelines of one feature group: layout, entities, dictionaries and read scratch space. */
