@@ -355,7 +355,7 @@ const STORED_VALUES: ValueEncoder<StoredValue> = {
     at = putBytes(out, at, TIME_OPEN);
     at = putInteger(out, at, value.time);
     at = putBytes(out, at, FIELDS_OPEN);
-    at += value.source.copy(out, at, value.start, value.end);
+    at = putBytes(out, at, value.source, value.start, value.end);
     out[at] = 0x7d; // }
   },
 };
@@ -364,9 +364,13 @@ const FIELDS_OPEN = Buffer.from(',"f":');
 /** `{"t":` + `,"f":` + `}` */
 const FRAME_BYTES = 11;
 
-function putBytes(buffer: Buffer, at: number, bytes: Uint8Array): number {
-  for (let k = 0; k < bytes.length; k++) buffer[at + k] = bytes[k]!;
-  return at + bytes.length;
+/**
+ * Copies bytes [start, end) of `bytes` into `buffer` at `at`; returns the position after them. A loop: an event is
+ * a few hundred bytes, and Buffer#copy of a range makes a view of it first (an object per event).
+ */
+function putBytes(buffer: Buffer, at: number, bytes: Uint8Array, start = 0, end = bytes.length): number {
+  for (let k = start; k < end; k++) buffer[at++] = bytes[k]!;
+  return at;
 }
 
 /** The characters of a safe integer in decimal (what String(value) gives). */

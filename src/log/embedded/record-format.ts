@@ -14,8 +14,8 @@
  * A record is valid when its length fits in the file and its CRC matches; recovery truncates a segment at the
  * first invalid record (a torn tail from a crash, or a flipped bit).
  */
-import { crc32 } from 'node:zlib';
 import type { ValueEncoder } from '../log.js';
+import { crc32Range } from './crc32.js';
 
 /** Values as the log takes them by default: bytes, or text stored as UTF-8. */
 export const PLAIN_VALUES: ValueEncoder<Uint8Array | string> = {
@@ -78,7 +78,7 @@ export function sealRecord(out: Buffer, at: number, offset: number): number {
   const body = at + HEADER_BYTES;
   const end = body + out.readUInt32LE(at);
   writeUint64(out, body, offset);
-  out.writeUInt32LE(crc32(out.subarray(body, end)), at + 4);
+  out.writeUInt32LE(crc32Range(out, body, end), at + 4);
   return end;
 }
 
@@ -139,7 +139,7 @@ function checkedRecordEnd(data: Buffer, at: number): number {
   const end = recordEnd(data, at);
   if (end < 0) return -1;
   const body = at + HEADER_BYTES;
-  if (crc32(data.subarray(body, end)) !== data.readUInt32LE(at + 4)) return -1;
+  if (crc32Range(data, body, end) !== data.readUInt32LE(at + 4)) return -1;
   return body + FIXED_BODY_BYTES + data.readUInt32LE(body + 24) > end ? -1 : end;
 }
 
