@@ -6,6 +6,7 @@ import { UNKNOWN_STREAM } from '../../src/contracts/dead-letters.js';
 import { compileYaml } from '../../src/definitions/yaml.js';
 import { Intake, type StoredEvent } from '../../src/ingest/intake.js';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
+import { failingDisk } from '../fixtures/failing-disk.js';
 
 const fraud = readFileSync(new URL('../fixtures/fraud.yaml', import.meta.url), 'utf8');
 const NOW = Date.UTC(2026, 0, 1, 12);
@@ -185,6 +186,27 @@ describe('the intake', () => {
     expect(table.accepted).toBe(1);
     const big = await intake.ingest('payments', [line({ note: 'x'.repeat(300) })]);
     expect(big.rejected[0]!.reason).toBe('too_large');
+    await log.close();
+  });
+
+  it('takes back what a batch added to the de-duplication memory when storing it failed: a retry is accepted', async () => {
+    const disk = failingDisk();
+    const log = await EmbeddedLog.open(mkdtempSync(join(tmpdir(), 'tributary-intake-')), {
+      openForWrite: disk.openForWrite,
+    });
+    const intake = await Intake.open(plan(), log, { now: () => NOW });
+    // One event on the fast path (an ASCII id, remembered from its bytes), one through the full check (a time
+    // to normalise, an id remembered as a string).
+    const batch = [
+      line({ paymentId: 'fast' }),
+      line({ paymentId: 'slow', ts: new Date(NOW - 1000).toISOString() }),
+    ];
+    await intake.ingest('payments', [line({ paymentId: 'first' })]); // the stream exists, on the failing disk
+    disk.state.noSpace = true;
+    await expect(intake.ingest('payments', batch)).rejects.toMatchObject({ code: 'TRIBUTARY_LOG_DISK_FULL' });
+    disk.state.noSpace = false;
+    expect(await intake.ingest('payments', batch)).toMatchObject({ accepted: 2, duplicates: 0 });
+    expect(await intake.ingest('payments', batch)).toMatchObject({ accepted: 0, duplicates: 2 });
     await log.close();
   });
 

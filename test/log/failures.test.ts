@@ -4,48 +4,11 @@
  * Nothing acknowledged is harmed either way.
  */
 import { mkdtempSync, statSync } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
-
-/**
- * Opens real files, failing writes with ENOSPC while `noSpace` is on; while `syncFails` is on, durable writes
- * (O_DSYNC) and fdatasync fail with EIO.
- */
-function failingDisk() {
-  const state = { noSpace: false, syncFails: false };
-  const openForWrite = async (path: string, flags: number): Promise<FileHandle> => {
-    const handle = await open(path, flags);
-    return new Proxy(handle, {
-      get(target, property, receiver) {
-        if (property === 'write') {
-          return async (...args: unknown[]) => {
-            if (state.noSpace) {
-              await target.write(Buffer.from('partial'), 0, 7, (args[3] as number | undefined) ?? null); // some bytes made it
-              throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-            }
-            if (state.syncFails) {
-              await (target.write as (...a: unknown[]) => Promise<unknown>)(...args); // written, not durable
-              throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
-            }
-            return (target.write as (...a: unknown[]) => Promise<unknown>)(...args);
-          };
-        }
-        if (property === 'datasync') {
-          return async () => {
-            if (state.syncFails) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-            return target.datasync();
-          };
-        }
-        const value = Reflect.get(target, property, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-  };
-  return { state, openForWrite };
-}
+import { failingDisk } from '../fixtures/failing-disk.js';
 
 const record = (i: number) => ({ key: 'c1', value: Buffer.from(`payment-${i}`), arrivalTime: i });
 
