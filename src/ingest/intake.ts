@@ -11,6 +11,7 @@ import type { ScannedEvent } from '../contracts/flat-event-scanner.js';
 import type { Rejection, RejectionReason } from '../contracts/rejection.js';
 import type { Plan, StreamPlan } from '../definitions/plan.js';
 import { DEFAULT_DEDUPE_HORIZON_MS, Deduplicator } from '../engine/core/dedupe.js';
+import { doubled } from '../engine/core/typed-arrays.js';
 import type { EmbeddedLog } from '../log/embedded/embedded-log.js';
 import type { AppendRecord, ValueEncoder } from '../log/log.js';
 
@@ -96,6 +97,8 @@ export class Intake {
   readonly deadLetters: DeadLetterStore;
   private readonly now: () => number;
   private readonly maxEventBytes: number;
+  /** Columns for the events of a batch stored as produced, reused by the next batches (no arrays per batch). */
+  private readonly spareAsProduced: EventsAsProduced[] = [];
   /** Accepted and duplicate counts per stream since start (rejections: deadLetters.countsOf). */
   readonly stats = new Map<string, { accepted: number; duplicates: number }>();
 
@@ -189,10 +192,10 @@ export class Intake {
     const dedupe = plan.idField ? this.deduper(stream) : null;
     const partitionEntity = Object.keys(plan.keys)[0]!;
     const records: AppendRecord<StoredValue>[] = [];
-    // What this batch added to the de-duplication memory, to take back if it is not stored.
+    const asProduced = this.spareAsProduced.pop() ?? new EventsAsProduced();
+    // What this batch added to the de-duplication memory as strings, to take back if it is not stored (ids
+    // remembered from their bytes are listed by asProduced).
     const acceptedIds: string[] = [];
-    const acceptedIdBytes: Buffer[] = [];
-    const acceptedIdRanges: number[] = [];
     const letters: DeadLetterInput[] = [];
     let duplicates = 0;
     const scanned: ScannedEvent = { time: 0, partitionKey: '', id: null, idStart: -1, idEnd: -1 };
@@ -212,18 +215,17 @@ export class Intake {
       ) {
         // Certainly valid and already normal: stored as the producer wrote it, bytes for bytes.
         key = scanned.partitionKey;
-        value = { time: scanned.time, source: bytes, start, end };
         if (dedupe && scanned.idStart >= 0) {
           // An ASCII id, remembered from its bytes: no string.
           if (!dedupe.acceptBytes(bytes, scanned.idStart, scanned.idEnd, arrivalTime)) {
             duplicates++;
             continue;
           }
-          acceptedIdBytes.push(bytes);
-          acceptedIdRanges.push(scanned.idStart, scanned.idEnd);
+          const value = asProduced.add(bytes, start, end, scanned.time, scanned.idStart, scanned.idEnd);
           records.push({ key, arrivalTime, value });
           continue;
         }
+        value = asProduced.add(bytes, start, end, scanned.time, -1, -1);
         id = scanned.id;
       } else {
         const text = bytes ? bytes.toString('utf8', start, end) : null;
@@ -268,7 +270,7 @@ export class Intake {
     const durableEnds = new Map<number, number>();
     try {
       const [appended] = await Promise.all([
-        records.length ? this.log.append(stream, records, STORED_VALUES) : null,
+        records.length ? this.log.append(stream, records, asProduced) : null,
         deadLetter ? this.deadLetters.add(stream, letters) : null,
       ]);
       for (const r of appended ?? [])
@@ -276,10 +278,12 @@ export class Intake {
     } catch (error) {
       // Not stored: these ids have not arrived, so a retry must not count as a duplicate.
       for (const id of acceptedIds) dedupe?.forget(id);
-      acceptedIdBytes.forEach((idBytes, k) => {
-        dedupe?.forgetBytes(idBytes, acceptedIdRanges[2 * k]!, acceptedIdRanges[2 * k + 1]!);
-      });
+      if (dedupe)
+        asProduced.forEachId((source, idStart, idEnd) => dedupe.forgetBytes(source, idStart, idEnd));
       throw error;
+    } finally {
+      asProduced.clear();
+      this.spareAsProduced.push(asProduced);
     }
     const stats = this.stats.get(stream) ?? { accepted: 0, duplicates: 0 };
     stats.accepted += records.length;
@@ -334,31 +338,76 @@ export class Intake {
 }
 
 /**
- * A stored event's value: its JSON text, or a producer's event that is stored as it came, `{"t":<time>,"f":`
- * + source [start, end) + `}`, written by `STORED_VALUES` straight into the log's buffer (one copy of the bytes,
- * no intermediate buffer per request).
+ * A stored event's value: its JSON text, or the index of an event stored as its producer wrote it (in the
+ * batch's EventsAsProduced).
  */
-type StoredValue =
-  | string
-  | { readonly time: number; readonly source: Buffer; readonly start: number; readonly end: number };
+type StoredValue = string | number;
 
-const STORED_VALUES: ValueEncoder<StoredValue> = {
-  byteLength: (value) =>
-    typeof value === 'string'
-      ? Buffer.byteLength(value, 'utf8')
-      : FRAME_BYTES + decimalDigits(value.time) + value.end - value.start,
-  write: (value, out, at) => {
+/**
+ * One batch's events stored as their producers wrote them (certainly valid and already normal): each is
+ * `{"t":<time>,"f":` + bytes [start, end) of its source + `}`, written by this encoder straight into the log's
+ * buffer (one copy of the bytes). Their rows are columns, so that an event costs no object of its own; a record's
+ * value is its row. Values given as strings (events the full check normalised) are written as UTF-8.
+ */
+class EventsAsProduced implements ValueEncoder<StoredValue> {
+  private readonly sources: Buffer[] = [];
+  private starts = new Int32Array(1024);
+  private ends = new Int32Array(1024);
+  private times = new Float64Array(1024);
+  /** The id's bytes in the source when it was remembered from them, else -1. */
+  private idStarts = new Int32Array(1024);
+  private idEnds = new Int32Array(1024);
+
+  /** Adds an event; returns its row (the record's value). */
+  add(source: Buffer, start: number, end: number, time: number, idStart: number, idEnd: number): number {
+    const row = this.sources.length;
+    if (row === this.starts.length) this.grow();
+    this.sources.push(source);
+    this.starts[row] = start;
+    this.ends[row] = end;
+    this.times[row] = time;
+    this.idStarts[row] = idStart;
+    this.idEnds[row] = idEnd;
+    return row;
+  }
+
+  /** Empties it for the next batch (and lets go of this one's sources). */
+  clear(): void {
+    this.sources.length = 0;
+  }
+
+  private grow(): void {
+    this.starts = doubled(this.starts);
+    this.ends = doubled(this.ends);
+    this.times = doubled(this.times);
+    this.idStarts = doubled(this.idStarts);
+    this.idEnds = doubled(this.idEnds);
+  }
+
+  /** Visits the ids that were remembered from their bytes. */
+  forEachId(visit: (source: Buffer, idStart: number, idEnd: number) => void): void {
+    for (let row = 0; row < this.sources.length; row++)
+      if (this.idStarts[row]! >= 0) visit(this.sources[row]!, this.idStarts[row]!, this.idEnds[row]!);
+  }
+
+  byteLength(value: StoredValue): number {
+    if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+    return FRAME_BYTES + decimalDigits(this.times[value]!) + this.ends[value]! - this.starts[value]!;
+  }
+
+  write(value: StoredValue, out: Buffer, at: number): void {
     if (typeof value === 'string') {
       out.write(value, at, 'utf8');
       return;
     }
     at = putBytes(out, at, TIME_OPEN);
-    at = putInteger(out, at, value.time);
+    at = putInteger(out, at, this.times[value]!);
     at = putBytes(out, at, FIELDS_OPEN);
-    at = putBytes(out, at, value.source, value.start, value.end);
+    at = putBytes(out, at, this.sources[value]!, this.starts[value]!, this.ends[value]!);
     out[at] = 0x7d; // }
-  },
-};
+  }
+}
+
 const TIME_OPEN = Buffer.from('{"t":');
 const FIELDS_OPEN = Buffer.from(',"f":');
 /** `{"t":` + `,"f":` + `}` */

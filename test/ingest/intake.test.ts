@@ -64,6 +64,31 @@ describe('the intake', () => {
     await log.close();
   });
 
+  it('stores every event of batches past 1,024 events, and of the next batch that reuses their columns', async () => {
+    const log = await EmbeddedLog.open(mkdtempSync(join(tmpdir(), 'tributary-intake-')));
+    const intake = await Intake.open(plan(), log, { now: () => NOW });
+    const batch = (from: number, count: number) => {
+      const texts = Array.from(
+        { length: count },
+        (_, i) => line({ paymentId: `q${from + i}`, ts: from + i }).text,
+      );
+      const body = Buffer.from(texts.join('\n'));
+      let start = 0;
+      return texts.map((text) => {
+        const item = { bytes: body, start, end: start + text.length };
+        start = item.end + 1;
+        return item;
+      });
+    };
+    expect((await intake.ingest('payments', batch(0, 2500))).accepted).toBe(2500);
+    expect((await intake.ingest('payments', batch(2500, 300))).accepted).toBe(300);
+    const events = await stored(log, 'payments');
+    expect(events.map((e) => `${e.f.paymentId}@${e.t}`).sort()).toEqual(
+      Array.from({ length: 2800 }, (_, i) => `q${i}@${i}`).sort(),
+    );
+    await log.close();
+  });
+
   it('accepts, de-duplicates and dead-letters each event with its line and reason', async () => {
     const log = await EmbeddedLog.open(mkdtempSync(join(tmpdir(), 'tributary-intake-')));
     const intake = await Intake.open(plan(), log, { now: () => NOW });

@@ -18,6 +18,7 @@ import * as summary from './operators/numeric-summary.js';
 import { MIN_REGION, regionCapacity, Slab, type SlabChunk } from './slab.js';
 import { SlidingHyperLogLog } from './sliding-hll.js';
 import { TILE_SCAN_LIMIT, TileTree } from './tile-tree.js';
+import { doubled } from './typed-arrays.js';
 
 /**
  * An entity with fewer events than this scans its window for approxCountDistinct; from this many on, its first
@@ -82,13 +83,6 @@ class EntityTable {
     this.address = doubled(this.address);
     this.capacity = doubled(this.capacity);
   }
-}
-
-/** A copy of `array` with twice its length. */
-function doubled<T extends Int32Array | Float64Array>(array: T): T {
-  const grown = new (array.constructor as new (length: number) => T)(array.length * 2);
-  grown.set(array);
-  return grown;
 }
 
 /** State shared by all timelines of one feature group: layout, entities, dictionaries and read scratch space. */
