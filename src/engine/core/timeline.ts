@@ -276,54 +276,31 @@ export class Timeline {
     return extras;
   }
 
-  // Indexes, created by the first read (or null value) that needs them: most entities never need any.
+  // Indexes, created by the first read (or null value) that needs them: most entities never need any. Read here,
+  // written through extrasToWrite.
   private get trees(): (TileTree | null)[] | null {
     return this.extras?.trees ?? null;
-  }
-
-  private set trees(value: (TileTree | null)[] | null) {
-    if (value !== null || this.extras !== null) this.extrasToWrite.trees = value;
   }
 
   private get distinct(): (DistinctIndex | null)[] | null {
     return this.extras?.distinct ?? null;
   }
 
-  private set distinct(value: (DistinctIndex | null)[] | null) {
-    if (value !== null || this.extras !== null) this.extrasToWrite.distinct = value;
-  }
-
   private get hlls(): (SlidingHyperLogLog | null)[] | null {
     return this.extras?.hlls ?? null;
-  }
-
-  private set hlls(value: (SlidingHyperLogLog | null)[] | null) {
-    if (value !== null || this.extras !== null) this.extrasToWrite.hlls = value;
   }
 
   private get hllCaches(): (HllReadCache | undefined)[] | null {
     return this.extras?.hllCaches ?? null;
   }
 
-  private set hllCaches(value: (HllReadCache | undefined)[] | null) {
-    if (value !== null || this.extras !== null) this.extrasToWrite.hllCaches = value;
-  }
-
   private get presence(): (PresenceList | null)[] | null {
     return this.extras?.presence ?? null;
-  }
-
-  private set presence(value: (PresenceList | null)[] | null) {
-    if (value !== null || this.extras !== null) this.extrasToWrite.presence = value;
   }
 
   /** Running aggregates of the events evicted by retention (online only), or null when none was. */
   private get prefix(): EvictedPrefix | null {
     return this.extras?.prefix ?? null;
-  }
-
-  private set prefix(value: EvictedPrefix | null) {
-    if (value !== null || this.extras !== null) this.extrasToWrite.prefix = value;
   }
 
   /** Earliest event time held, or +Infinity when empty. */
@@ -337,7 +314,7 @@ export class Timeline {
   }
 
   restorePrefix(snapshot: PrefixSnapshot): void {
-    this.prefix = new EvictedPrefix(this.shared.layout, snapshot);
+    this.extrasToWrite.prefix = new EvictedPrefix(this.shared.layout, snapshot);
   }
 
   /** Latest event time, or -Infinity when empty. */
@@ -425,8 +402,11 @@ export class Timeline {
     this.n = n + count;
     if (this.trees) for (const tree of this.trees) tree?.invalidateFrom(n);
     // Distinct indexes cover a prefix and extend themselves at the next read: appending leaves them valid.
-    this.hlls = null; // rebuilt by the next read
-    this.hllCaches = null;
+    const extras = this.extras;
+    if (extras !== null) {
+      extras.hlls = null; // rebuilt by the next read
+      extras.hllCaches = null;
+    }
     for (let p = 0; p < this.shared.layout.presence.length; p++)
       for (let i = n; i < n + count; i++) this.notePresence(p, i, i, this.presentAt(p, i));
   }
@@ -436,8 +416,9 @@ export class Timeline {
     let list = this.presence?.[p] ?? null;
     if (list === null) {
       if (present) return; // implicit: every position is present
-      this.presence ??= this.shared.layout.presence.map(() => null);
-      list = this.presence[p] = new PresenceList();
+      const extras = this.extrasToWrite;
+      extras.presence ??= this.shared.layout.presence.map(() => null);
+      list = extras.presence[p] = new PresenceList();
     }
     list.insert(position, n, present);
   }
@@ -464,7 +445,8 @@ export class Timeline {
    * columns. Reads must then stay at or after cutoff + the layout's retention span (the group engine checks).
    */
   evictBefore(cutoff: number): void {
-    const prefix = (this.prefix ??= new EvictedPrefix(this.shared.layout));
+    const extras = this.extrasToWrite;
+    const prefix = (extras.prefix ??= new EvictedPrefix(this.shared.layout));
     if (cutoff > prefix.before) prefix.before = cutoff;
     const { chunk, base, n } = this;
     const lo = lowerBound(chunk.times, base, n, prefix.before);
@@ -479,13 +461,13 @@ export class Timeline {
     const kept = n - lo;
     this.n = kept;
     // Positions moved: indexes start again (rebuilt by the reads that need them).
-    this.trees = null;
-    this.distinct = null;
-    this.hlls = null;
-    this.hllCaches = null;
-    if (this.presence) {
-      const lists = this.presence;
-      this.presence = null;
+    extras.trees = null;
+    extras.distinct = null;
+    extras.hlls = null;
+    extras.hllCaches = null;
+    if (extras.presence) {
+      const lists = extras.presence;
+      extras.presence = null;
       for (let p = 0; p < lists.length; p++) {
         if (!lists[p]) continue;
         for (let i = 0; i < kept; i++) this.notePresence(p, i, i, this.presentAt(p, i));
@@ -622,8 +604,9 @@ export class Timeline {
   }
 
   private treeOf(column: number): TileTree {
-    this.trees ??= this.shared.layout.treeColumns.map(() => null);
-    return (this.trees[column] ??= new TileTree());
+    const extras = this.extrasToWrite;
+    extras.trees ??= this.shared.layout.treeColumns.map(() => null);
+    return (extras.trees[column] ??= new TileTree());
   }
 
   private value(reader: AggregationReader, lo: number, hi: number, t: number): unknown {
@@ -656,8 +639,9 @@ export class Timeline {
         const column = reader.catColumn;
         const ids = chunk.categorical[column]!;
         if (hi - lo <= DISTINCT_SCAN_LIMIT) return shared.distinctScan.count(ids, base + lo, base + hi);
-        this.distinct ??= shared.layout.distinctColumns.map(() => null);
-        const index = (this.distinct[column] ??= new DistinctIndex());
+        const extras = this.extrasToWrite;
+        extras.distinct ??= shared.layout.distinctColumns.map(() => null);
+        const index = (extras.distinct[column] ??= new DistinctIndex());
         return index.count(ids, base, this.n, this.capacity, lo, hi, shared.distinctScan);
       }
       case 'approxCountDistinct':
@@ -689,13 +673,14 @@ export class Timeline {
       return shared.distinctScan.count(chunk.categorical[column]!, base + lo, base + hi);
     let hll = this.hlls?.[column] ?? null;
     if (!hll && this.n >= SLIDING_HLL_MIN_EVENTS) {
-      this.hlls ??= shared.layout.hllColumns.map(() => null);
-      hll = this.hlls[column] = this.buildSlidingHll(column);
+      const extras = this.extrasToWrite;
+      extras.hlls ??= shared.layout.hllColumns.map(() => null);
+      hll = extras.hlls[column] = this.buildSlidingHll(column);
     }
     let scanEnd = hi;
     if (hll && hi === this.n) {
       const start = shared.starts[reader.window]!;
-      const caches = (this.hllCaches ??= []);
+      const caches = (this.extrasToWrite.hllCaches ??= []);
       let cache = caches[reader.index];
       if (!cache || start > cache.start) {
         cache ??= caches[reader.index] = { column, start: 0, registers: new Uint8Array(REGISTERS) };
