@@ -14,6 +14,7 @@ import { DEFAULT_DEDUPE_HORIZON_MS, Deduplicator } from '../engine/core/dedupe.j
 import { doubled } from '../engine/core/typed-arrays.js';
 import type { EmbeddedLog } from '../log/embedded/embedded-log.js';
 import type { AppendRecord, ValueEncoder } from '../log/log.js';
+import { decimalLength, putDecimal } from './decimal.js';
 
 /**
  * One event offered to the intake: JSON text, UTF-8 JSON text as bytes [start, end) of a buffer (a line of an
@@ -392,7 +393,7 @@ class EventsAsProduced implements ValueEncoder<StoredValue> {
 
   byteLength(value: StoredValue): number {
     if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
-    return FRAME_BYTES + decimalDigits(this.times[value]!) + this.ends[value]! - this.starts[value]!;
+    return FRAME_BYTES + decimalLength(this.times[value]!) + this.ends[value]! - this.starts[value]!;
   }
 
   write(value: StoredValue, out: Buffer, at: number): void {
@@ -401,7 +402,7 @@ class EventsAsProduced implements ValueEncoder<StoredValue> {
       return;
     }
     at = putBytes(out, at, TIME_OPEN);
-    at = putInteger(out, at, this.times[value]!);
+    at = putDecimal(out, at, this.times[value]!);
     at = putBytes(out, at, FIELDS_OPEN);
     at = putBytes(out, at, this.sources[value]!, this.starts[value]!, this.ends[value]!);
     out[at] = 0x7d; // }
@@ -420,26 +421,6 @@ const FRAME_BYTES = 11;
 function putBytes(buffer: Buffer, at: number, bytes: Uint8Array, start = 0, end = bytes.length): number {
   for (let k = start; k < end; k++) buffer[at++] = bytes[k]!;
   return at;
-}
-
-/** The characters of a safe integer in decimal (what String(value) gives). */
-function decimalDigits(value: number): number {
-  let digits = value < 0 ? 2 : 1;
-  for (let rest = Math.abs(value); rest >= 10; rest = Math.floor(rest / 10)) digits++;
-  return digits;
-}
-
-/** Writes a safe integer in decimal ASCII (what String(value) gives); returns the position after it. */
-function putInteger(buffer: Buffer, at: number, value: number): number {
-  if (value < 0) {
-    buffer[at++] = 0x2d; // -
-    value = -value;
-  }
-  let digits = 1;
-  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-  for (let k = digits - 1, rest = value; k >= 0; k--, rest = Math.floor(rest / 10))
-    buffer[at + k] = 0x30 + (rest % 10);
-  return at + digits;
 }
 
 /** An item as JSON text (bytes decoded) or as its already-parsed value. */
