@@ -10,9 +10,13 @@ import { normaliseTime } from '../contracts/time.js';
 import type { Plan } from '../definitions/plan.js';
 import { EvictedRangeError } from '../engine/core/group-engine.js';
 import { keyString } from '../engine/core/keys.js';
-import type { Vector } from '../engine/core/view-engine.js';
+import type { Vector, ViewEngine } from '../engine/core/view-engine.js';
 import { HorizonError, type OnlineProcessor, RebuildingError } from '../engine/online/processor.js';
 import type { ServerMetrics } from '../monitor/metrics.js';
+import { type AnswerJson, compileAnswerJson } from './vector-json.js';
+
+/** What fastify sends for an object: the same for an answer written as text. */
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 export interface VectorAnswer {
   readonly view: string;
@@ -93,6 +97,16 @@ export function readRoutes(
     features: processor.read(view, keys, at, request),
   });
 
+  /** Each view engine's compiled answer writer (null: the view's names need JSON.stringify). */
+  const answerJson = new WeakMap<ViewEngine, AnswerJson | null>();
+  const answerJsonOf = (view: string, entity: string): AnswerJson | null => {
+    const engine = processor.core.view(view);
+    let writer = answerJson.get(engine);
+    if (writer === undefined)
+      answerJson.set(engine, (writer = compileAnswerJson(view, entity, engine.vectorNames)));
+    return writer;
+  };
+
   return async (app: FastifyInstance) => {
     app.get<{ Params: { view: string; key: string }; Querystring: { at?: string; consistent?: string } }>(
       '/v1/views/:view/:key',
@@ -115,7 +129,16 @@ export function readRoutes(
         try {
           const at = parseAt(request.query.at, now());
           if (request.query.consistent === 'true') await processor.catchUp();
-          return answer(view, { [viewPlan.entities[0]!]: key }, at);
+          const entity = viewPlan.entities[0]!;
+          const features = processor.read(view, { [entity]: key }, at);
+          const json = answerJsonOf(view, entity)?.(key, at, features);
+          // Returned, not sent: an async handler that returns `reply` makes fastify wait for the response's end
+          // through a promise and stream listeners per request (+6–8 µs of CPU per GET, measured).
+          if (json != null) {
+            reply.type(JSON_TYPE);
+            return json;
+          }
+          return { view, keys: { [entity]: key }, at, features } satisfies VectorAnswer;
         } catch (error) {
           const refused = refusal(reply, error);
           if (refused) return refused;

@@ -83,6 +83,17 @@ describe('feature reads', () => {
           amount_share: null, // no request amount: null in, null out
         },
       });
+      // Written by the view's compiled writer: the text JSON.stringify gives for the in-process answer, in order.
+      expect(read.headers['content-type']).toBe('application/json; charset=utf-8');
+      const at = T0 + 48 * HOUR;
+      expect(read.body).toBe(
+        JSON.stringify({
+          view: 'risk',
+          keys: { customer: 'c1' },
+          at,
+          features: processor.read('risk', { customer: 'c1' }, at),
+        }),
+      );
       const iso = await app.inject({
         url: `/v1/views/risk/c1?at=${encodeURIComponent('2026-01-02T23:30:00+00:00')}`,
       });

@@ -79,6 +79,11 @@ export class ViewEngine {
     return vector;
   }
 
+  /** The names of a vector's properties, in their order: the features, then the derived features. */
+  get vectorNames(): readonly string[] {
+    return [...this.sources.map((s) => s.name), ...this.derivations.map((d) => d.name)];
+  }
+
   /** The view's features, in vector order, with the group and aggregation each comes from. */
   get features(): readonly {
     readonly name: string;

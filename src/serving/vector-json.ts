@@ -1,0 +1,46 @@
+/**
+ * A one-entity view's GET answer, `{"view":…,"keys":{…},"at":…,"features":{…}}`, written as JSON text by a
+ * function compiled for the view: its property names are constants in the code, and only the key, the time and
+ * the values are formatted per read. The text is the one JSON.stringify gives for the same answer (a property
+ * test holds it to that).
+ *
+ * Why: JSON.stringify walks the answer's objects and escapes every property name on every read. Under the serve
+ * benchmark's load that was ~3% of the server's CPU samples, and each µs of CPU per read lengthens the time the
+ * server takes to catch up after any stall (docs/serving.md).
+ */
+import type { Vector } from '../engine/core/view-engine.js';
+
+/** The answer's JSON text, or null when a feature's value is undefined (JSON.stringify would drop it). */
+export type AnswerJson = (key: string, at: number, features: Vector) => string | null;
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * Compiles the writer of view `view` (entity `entity`, vector properties `names` in order), or returns null
+ * when a name is not a plain identifier (an integer-like name would change the property order).
+ */
+export function compileAnswerJson(view: string, entity: string, names: readonly string[]): AnswerJson | null {
+  if (names.some((name) => !IDENTIFIER.test(name) || name === '__proto__')) return null;
+  const literal = (text: string) => JSON.stringify(text);
+  const lines = [
+    `let s = ${literal(`{"view":${JSON.stringify(view)},"keys":{${JSON.stringify(entity)}:`)} + JSON.stringify(key)`,
+    `  + ${literal('},"at":')} + number(at) + ${literal(',"features":{')};`,
+    'let v;',
+  ];
+  names.forEach((name, i) => {
+    const prefix = `${i ? ',' : ''}${JSON.stringify(name)}:`;
+    lines.push(
+      `v = features[${literal(name)}];`,
+      'if (v === undefined) return null;',
+      `s += ${literal(prefix)} + (typeof v === 'number' ? number(v) : JSON.stringify(v));`,
+    );
+  });
+  lines.push(`return s + '}}';`);
+  const build = new Function('number', `return (key, at, features) => {\n${lines.join('\n')}\n};`);
+  return build(jsonNumber) as AnswerJson;
+}
+
+/** A number as JSON writes it: finite numbers as String gives them, NaN and infinities as null. */
+function jsonNumber(value: number): string {
+  return value - value === 0 ? `${value}` : 'null';
+}
