@@ -7,6 +7,12 @@
  * Why: JSON.stringify walks the answer's objects and escapes every property name on every read. Under the serve
  * benchmark's load that was ~3% of the server's CPU samples, and each µs of CPU per read lengthens the time the
  * server takes to catch up after any stall (docs/serving.md).
+ *
+ * Every value, numbers included, is written by JSON.stringify, never by `${value}` or String(value): those go
+ * through V8's number-to-string cache, an old-generation table that then holds each new number's string until a
+ * full collection. Twenty fresh numbers per read kept ~300 KB of young strings alive through every scavenge and
+ * made each one copy them: 1.3–2.5 ms pauses instead of ~0.1–0.3, and those pauses were the read p99
+ * (docs/decisions.md). JSON.stringify formats a number without the cache, and writes NaN and infinities as null.
  */
 import type { Vector } from '../engine/core/view-engine.js';
 
@@ -24,7 +30,7 @@ export function compileAnswerJson(view: string, entity: string, names: readonly 
   const literal = (text: string) => JSON.stringify(text);
   const lines = [
     `let s = ${literal(`{"view":${JSON.stringify(view)},"keys":{${JSON.stringify(entity)}:`)} + JSON.stringify(key)`,
-    `  + ${literal('},"at":')} + number(at) + ${literal(',"features":{')};`,
+    `  + ${literal('},"at":')} + JSON.stringify(at) + ${literal(',"features":{')};`,
     'let v;',
   ];
   names.forEach((name, i) => {
@@ -32,15 +38,9 @@ export function compileAnswerJson(view: string, entity: string, names: readonly 
     lines.push(
       `v = features[${literal(name)}];`,
       'if (v === undefined) return null;',
-      `s += ${literal(prefix)} + (typeof v === 'number' ? number(v) : JSON.stringify(v));`,
+      `s += ${literal(prefix)} + JSON.stringify(v);`,
     );
   });
   lines.push(`return s + '}}';`);
-  const build = new Function('number', `return (key, at, features) => {\n${lines.join('\n')}\n};`);
-  return build(jsonNumber) as AnswerJson;
-}
-
-/** A number as JSON writes it: finite numbers as String gives them, NaN and infinities as null. */
-function jsonNumber(value: number): string {
-  return value - value === 0 ? `${value}` : 'null';
+  return new Function('key', 'at', 'features', lines.join('\n')) as AnswerJson;
 }
