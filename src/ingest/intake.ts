@@ -253,10 +253,12 @@ export class Intake {
         const { event } = checked;
         key = event.keys[partitionEntity]!;
         id = event.id;
-        // The producer's own JSON text when normalisation changed nothing: it parsed, so it is valid JSON.
+        // The producer's own JSON text when normalisation changed nothing: it parsed, so it is valid JSON. The time
+        // goes through JSON.stringify, not a template: a template would put each new time in V8's number-to-string
+        // cache, which keeps it alive through every scavenge (docs/decisions.md).
         value =
           text !== null && !event.normalised
-            ? `{"t":${event.time},"f":${text}}`
+            ? `{"t":${JSON.stringify(event.time)},"f":${text}}`
             : JSON.stringify({ t: event.time, f: event.fields } satisfies StoredEvent);
       }
       if (dedupe && id !== null) {
