@@ -14,19 +14,17 @@
  * made each one copy them: 1.3–2.5 ms pauses instead of ~0.1–0.3, and those pauses were the read p99
  * (docs/decisions.md). JSON.stringify formats a number without the cache, and writes NaN and infinities as null.
  */
-import type { Vector } from '../engine/core/view-engine.js';
+import { isPlainPropertyName, type Vector } from '../engine/core/view-engine.js';
 
 /** The answer's JSON text, or null when a feature's value is undefined (JSON.stringify would drop it). */
 export type AnswerJson = (key: string, at: number, features: Vector) => string | null;
-
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 /**
  * Compiles the writer of view `view` (entity `entity`, vector properties `names` in order), or returns null
  * when a name is not a plain identifier (an integer-like name would change the property order).
  */
 export function compileAnswerJson(view: string, entity: string, names: readonly string[]): AnswerJson | null {
-  if (names.some((name) => !IDENTIFIER.test(name) || name === '__proto__')) return null;
+  if (!names.every(isPlainPropertyName)) return null;
   const literal = (text: string) => JSON.stringify(text);
   const lines = [
     `let s = ${literal(`{"view":${JSON.stringify(view)},"keys":{${JSON.stringify(entity)}:`)} + JSON.stringify(key)`,
