@@ -8,6 +8,7 @@ import type { ExpressionPlan, FeatureGroupPlan, Plan } from '../../definitions/p
 import { compileCel } from '../../expressions/cel.js';
 import type { CoreEvent } from './event.js';
 import type { PrefixSnapshot } from './evicted-prefix.js';
+import { ABSENT, KeyIndex } from './key-index.js';
 import { keyString } from './keys.js';
 import { buildLayout, emptyValue, type TimelineLayout } from './layout.js';
 import type { ReferenceTables } from './reference-tables.js';
@@ -99,8 +100,8 @@ export class FeatureGroupEngine {
   readonly layout: TimelineLayout;
   readonly names: readonly string[];
   private readonly shared: GroupShared;
-  /** Entity numbers by key, in order of arrival (snapshots keep it). */
-  private readonly entities = new Map<string, number>();
+  /** Entity numbers by key, in order of arrival (snapshots keep it), off the heap (key-index.ts). */
+  private readonly entities = new KeyIndex();
   /** The one cursor over this group's timelines, pointed at each entity in turn. */
   private readonly timeline: Timeline;
   private readonly keyField: string;
@@ -143,7 +144,7 @@ export class FeatureGroupEngine {
   /** The cursor at `key`'s timeline, made (with room for `capacity` events) when the key is new. */
   private timelineOf(key: string, capacity: number): Timeline {
     const entity = this.entities.get(key);
-    if (entity !== undefined) return this.timeline.at(entity);
+    if (entity !== ABSENT) return this.timeline.at(entity);
     this.timeline.create(capacity);
     this.entities.set(key, this.timeline.entity);
     return this.timeline;
@@ -175,7 +176,9 @@ export class FeatureGroupEngine {
   /** Evicts what entities not updated lately still hold past the cutoff (active ones evict as they go). */
   evictIdle(): void {
     if (this.retentionHorizonMs === null) return;
-    for (const entity of this.entities.values()) {
+    for (let entry = 0; entry < this.entities.entrySpan; entry++) {
+      const entity = this.entities.entryValue(entry);
+      if (entity === ABSENT) continue;
       const timeline = this.timeline.at(entity);
       if (timeline.oldestTime < this.cutoff) this.evict(timeline);
     }
@@ -326,7 +329,7 @@ export class FeatureGroupEngine {
         `feature group \`${this.group.name}\`: a read at ${t} (epoch ms) reaches events evicted from the online state (readable from ${this.readableFrom}); use the offline engine`,
       );
     const entity = this.entities.get(key);
-    if (entity !== undefined) this.timeline.at(entity).read(t, out, offset);
+    if (entity !== ABSENT) this.timeline.at(entity).read(t, out, offset);
     else
       for (let r = 0; r < this.names.length; r++)
         out[offset + r] = emptyValue(this.group.aggregations[r]!.fn);
@@ -342,7 +345,7 @@ export class FeatureGroupEngine {
   /** One entity's events as stored (copies), or null when it has none: for stores that write entity by entity. */
   entityColumns(key: string): EntityColumns | null {
     const entity = this.entities.get(key);
-    if (entity === undefined) return null;
+    if (entity === ABSENT) return null;
     const timeline = this.timeline.at(entity);
     const n = timeline.n;
     const columns = {
@@ -356,14 +359,17 @@ export class FeatureGroupEngine {
   }
 
   /** Every entity key held. */
-  keys(): IterableIterator<string> {
-    return this.entities.keys();
+  *keys(): IterableIterator<string> {
+    for (const [key] of this.entities.entries()) yield key;
   }
 
   /** The group's state as plain data, for checkpoints: the dictionaries' values and every entity's events. */
   snapshot(): GroupSnapshot {
     let total = 0;
-    for (const entity of this.entities.values()) total += this.timeline.at(entity).n;
+    for (let entry = 0; entry < this.entities.entrySpan; entry++) {
+      const entity = this.entities.entryValue(entry);
+      if (entity !== ABSENT) total += this.timeline.at(entity).n;
+    }
     const keys: string[] = new Array(this.entities.size);
     const counts = new Int32Array(this.entities.size);
     const times = new Float64Array(total);
@@ -373,7 +379,7 @@ export class FeatureGroupEngine {
     let e = 0;
     let at = 0;
     const evicted = { entities: [] as number[], prefixes: [] as PrefixSnapshot[] };
-    for (const [key, entity] of this.entities) {
+    for (const [key, entity] of this.entities.entries()) {
       const timeline = this.timeline.at(entity);
       const prefix = timeline.prefixSnapshot();
       if (prefix) {
@@ -429,7 +435,7 @@ export class FeatureGroupEngine {
   /** Drops an entity's state (the offline sweep, once it has read every spine row of the entity). */
   forget(key: string): void {
     const entity = this.entities.get(key);
-    if (entity === undefined) return;
+    if (entity === ABSENT) return;
     this.timeline.at(entity).release();
     this.entities.delete(key);
   }
@@ -441,6 +447,6 @@ export class FeatureGroupEngine {
   /** Latest event time applied for an entity (-Infinity if none). */
   latestTime(key: string): number {
     const entity = this.entities.get(key);
-    return entity === undefined ? Number.NEGATIVE_INFINITY : this.timeline.at(entity).latestTime;
+    return entity === ABSENT ? Number.NEGATIVE_INFINITY : this.timeline.at(entity).latestTime;
   }
 }
