@@ -16,7 +16,7 @@
  * time (`fromDue`) and from the moment the request was written (`fromSend`), and the server process's CPU time per
  * request over the same span, all its threads and the kernel's work for it (from /proc; null where there is none),
  * and the generator's own CPU time per request. With OPEN_LOOP_TRACE=<file>, also writes every timed request's
- * latency from its due time, in order, to that file (JSON).
+ * latency from its due time, in order, and the epoch time at which the first was due, to that file (JSON).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -199,7 +199,11 @@ const elapsed = (performance.now() - timedFrom) / 1000;
 if (process.env.OPEN_LOOP_TRACE)
   writeFileSync(
     process.env.OPEN_LOOP_TRACE,
-    JSON.stringify({ intervalMs: interval, fromDueMs: [...fromDue.slice(0, timed)] }),
+    JSON.stringify({
+      intervalMs: interval,
+      firstDueEpochMs: performance.timeOrigin + t0 + warmUp * interval,
+      fromDueMs: [...fromDue.slice(0, timed)],
+    }),
   );
 const cpuSeconds = serverCpuSeconds() - cpuFrom;
 const ownCpu = process.cpuUsage(ownCpuFrom);
