@@ -8,13 +8,53 @@ const value = fc.oneof(
   // fc.double() gives these in well under 1 run in 100; JSON writes the first three as null and -0 as 0.
   fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0),
   fc.integer(),
+  fc.maxSafeInteger(),
+  fc.constantFrom(
+    Number.MAX_SAFE_INTEGER,
+    -Number.MAX_SAFE_INTEGER,
+    2 ** 53,
+    1e21,
+    -1e21,
+    10,
+    100,
+    1e15,
+    999,
+    -1000,
+  ),
   fc.string({ unit: 'grapheme' }),
+  fc.string({ unit: 'binary-ascii' }), // quotes, backslashes, control characters: escaped
+  fc.string({ unit: 'grapheme-ascii' }),
   fc.string({ unit: 'binary' }), // lone surrogates, control characters
   fc.boolean(),
   fc.constant(null),
   fc.array(fc.double(), { maxLength: 3 }),
   fc.record({ lat: fc.double(), lon: fc.double() }),
 );
+
+/** The writer's text for the answer, twice (the second over the first one's bytes), against JSON.stringify's. */
+function expectStringifiedText(
+  view: string,
+  entity: string,
+  key: string,
+  at: number,
+  entries: readonly (readonly [string, unknown])[],
+): void {
+  const features = Object.fromEntries(entries);
+  const write = compileAnswerJson(
+    view,
+    entity,
+    entries.map(([name]) => name),
+  );
+  expect(write).not.toBeNull();
+  const expected = JSON.stringify({ view, keys: { [entity]: key }, at, features });
+  expect(write!(key, at, features)).toBe(expected);
+  expect(write!(key, at, features)).toBe(expected);
+}
+
+const entriesArbitrary = fc.uniqueArray(fc.tuple(identifier, value), {
+  selector: ([name]) => name,
+  maxLength: 25,
+});
 
 describe('a view answer written by its compiled writer', () => {
   it('is the text JSON.stringify gives for the same answer', () => {
@@ -24,22 +64,43 @@ describe('a view answer written by its compiled writer', () => {
         fc.string({ unit: 'binary' }),
         fc.string({ unit: 'binary' }),
         fc.oneof(fc.integer(), fc.maxSafeInteger()),
-        fc.uniqueArray(fc.tuple(identifier, value), { selector: ([name]) => name, maxLength: 25 }),
-        (view, entity, key, at, entries) => {
-          const features = Object.fromEntries(entries);
-          const write = compileAnswerJson(
-            view,
-            entity,
-            entries.map(([name]) => name),
-          );
-          expect(write).not.toBeNull();
-          expect(write!(key, at, features)).toBe(
-            JSON.stringify({ view, keys: { [entity]: key }, at, features }),
-          );
-        },
+        entriesArbitrary,
+        expectStringifiedText,
       ),
       { numRuns: 3000 },
     );
+  });
+
+  it('is that text too when everything is ASCII (written as bytes, not by concatenation)', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary-ascii' }),
+        fc.string({ unit: 'binary-ascii' }),
+        fc.oneof(fc.string({ unit: 'binary-ascii' }), fc.stringMatching(/^c\d{1,7}$/)),
+        fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.double()),
+        entriesArbitrary,
+        expectStringifiedText,
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('writes answers longer than its first buffer, and shorter ones after them', () => {
+    // Long names too: the buffer then also grows while a constant part is written.
+    const names = Array.from({ length: 300 }, (_, i) => `feature_${i}${'_'.repeat(i % 7 === 0 ? 2_000 : 0)}`);
+    const write = compileAnswerJson('v', 'customer', names)!;
+    const long = Object.fromEntries(
+      names.map((name, i) => [name, i % 2 ? `value-${i}-`.repeat(20) : -i * 1e9]),
+    );
+    const short = Object.fromEntries(names.map((name, i) => [name, i]));
+    for (const [key, features] of [
+      ['c1', long],
+      ['k'.repeat(5_000), short],
+      ['c2', short],
+    ] as const)
+      expect(write(key, 1, features)).toBe(
+        JSON.stringify({ view: 'v', keys: { customer: key }, at: 1, features }),
+      );
   });
 
   it('gives way to JSON.stringify for a missing value and for names that are not identifiers', () => {
