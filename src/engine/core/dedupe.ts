@@ -11,6 +11,8 @@
  * to the whole set's within a few batches (20 ms stalls at 50k events/s): each shard has its own load factor,
  * from 0.35 to 0.7, so that their rebuilds fall at different sizes, spread over each doubling of the set.
  */
+
+import { placeEntry } from './open-addressing.js';
 import { hashBytes } from './operators/hash.js';
 
 export const DEFAULT_DEDUPE_HORIZON_MS = 30 * 86_400_000;
@@ -76,14 +78,7 @@ class Shard {
     this.lengths[entry] = length;
     for (let k = 0; k < length; k++) this.bytes[this.used + k] = id[start + k]!;
     this.used += length;
-    this.place(entry, hash);
-  }
-
-  private place(entry: number, hash: number): void {
-    const mask = this.slots.length - 1;
-    let slot = hash & mask;
-    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
-    this.slots[slot] = entry + 1;
+    placeEntry(this.slots, entry, hash);
   }
 
   private growBytes(length: number): void {
@@ -135,7 +130,7 @@ class Shard {
     this.used = used;
     this.count = n;
     this.slots = new Int32Array(slotCount);
-    for (let e = 0; e < n; e++) this.place(e, hashes[e]!);
+    for (let e = 0; e < n; e++) placeEntry(this.slots, e, hashes[e]!);
   }
 }
 

@@ -10,6 +10,8 @@
  * Entries keep the order of insertion, as a Map does (snapshots write entities in that order): a deleted entry
  * leaves a hole that is skipped, and the holes are squeezed out once they outnumber the live entries.
  */
+
+import { placeEntry } from './open-addressing.js';
 import { hashString } from './operators/hash.js';
 import { doubled } from './typed-arrays.js';
 
@@ -68,7 +70,7 @@ export class KeyIndex {
     for (let i = 0; i < key.length; i++) this.chars[this.charsUsed + i] = key.charCodeAt(i);
     this.charsUsed += key.length;
     this.live++;
-    this.place(entry, hash);
+    placeEntry(this.slots, entry, hash);
   }
 
   /** Removes `key`; false when it was absent. */
@@ -133,13 +135,6 @@ export class KeyIndex {
     return true;
   }
 
-  private place(entry: number, hash: number): void {
-    const mask = this.slots.length - 1;
-    let slot = hash & mask;
-    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
-    this.slots[slot] = entry + 1;
-  }
-
   /**
    * Empties `slot` and moves later entries of its probe run back into the gap (no tombstones: lookups stay as
    * short as the table's load allows, however many keys come and go).
@@ -162,7 +157,7 @@ export class KeyIndex {
   private rehash(size: number): void {
     this.slots = new Int32Array(size);
     for (let entry = 0; entry < this.appended; entry++)
-      if (this.lengths[entry] !== DELETED) this.place(entry, this.hashes[entry]!);
+      if (this.lengths[entry] !== DELETED) placeEntry(this.slots, entry, this.hashes[entry]!);
   }
 
   /** Deleted entries are at least half of those appended: squeezing them out frees room. */
