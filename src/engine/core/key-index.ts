@@ -47,16 +47,16 @@ export class KeyIndex {
 
   /** The value of `key`, or ABSENT. */
   get(key: string): number {
-    const entry = this.find(key, hashString(key) | 0);
-    return entry < 0 ? ABSENT : this.values[entry]!;
+    const slot = this.slotOf(key, hashString(key) | 0);
+    return slot < 0 ? ABSENT : this.values[this.slots[slot]! - 1]!;
   }
 
   /** Sets the value of `key` (a non-negative int32); a new key goes last in the order. */
   set(key: string, value: number): void {
     const hash = hashString(key) | 0;
-    const found = this.find(key, hash);
-    if (found >= 0) {
-      this.values[found] = value;
+    const slot = this.slotOf(key, hash);
+    if (slot >= 0) {
+      this.values[this.slots[slot]! - 1] = value;
       return;
     }
     if (this.appended === this.hashes.length) this.makeRoomForEntry();
@@ -75,15 +75,8 @@ export class KeyIndex {
 
   /** Removes `key`; false when it was absent. */
   delete(key: string): boolean {
-    const hash = hashString(key) | 0;
-    const mask = this.slots.length - 1;
-    let slot = hash & mask;
-    for (;;) {
-      const held = this.slots[slot]!;
-      if (held === 0) return false;
-      if (this.hashes[held - 1] === hash && this.equals(held - 1, key)) break;
-      slot = (slot + 1) & mask;
-    }
+    const slot = this.slotOf(key, hashString(key) | 0);
+    if (slot < 0) return false;
     this.lengths[this.slots[slot]! - 1] = DELETED;
     this.live--;
     this.closeGap(slot);
@@ -118,13 +111,13 @@ export class KeyIndex {
     }
   }
 
-  /** The entry of `key`, or -1. */
-  private find(key: string, hash: number): number {
+  /** The slot that holds `key`'s entry, or -1. */
+  private slotOf(key: string, hash: number): number {
     const mask = this.slots.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const held = this.slots[slot]!;
       if (held === 0) return -1;
-      if (this.hashes[held - 1] === hash && this.equals(held - 1, key)) return held - 1;
+      if (this.hashes[held - 1] === hash && this.equals(held - 1, key)) return slot;
     }
   }
 
