@@ -15,7 +15,8 @@
  * Prints one JSON line, of the timed requests: requests, seconds, statuses, p50/p99/p999/max in ms from the due
  * time (`fromDue`) and from the moment the request was written (`fromSend`), and the server process's CPU time per
  * request over the same span, all its threads and the kernel's work for it (from /proc; null where there is none),
- * and the generator's own CPU time per request. With OPEN_LOOP_TRACE=<file>, also writes every timed request's
+ * the generator's own CPU time per request, and how many of its sleeps a second ended over 1 ms late (the
+ * machine's own stalls). With OPEN_LOOP_TRACE=<file>, also writes every timed request's
  * latency from its due time, in order, and the epoch time at which the first was due, to that file (JSON).
  */
 import { execFileSync } from 'node:child_process';
@@ -222,6 +223,12 @@ await Promise.all(
  */
 const WAKE_EARLY_MS = 0.08;
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+/**
+ * The machine's own stalls, seen from here: sleeps (over the timed requests) that ended more than 1 ms after they
+ * were due to. A thread that sleeps on this VM is woken late now and then, and by how much varies with the host's
+ * load (docs/serving.md); the server's threads meet the same delays, so this count says how noisy the run was.
+ */
+let lateWakeUps = 0;
 t0 = performance.now();
 await new Promise<void>((resolve) => {
   const tick = () => {
@@ -229,7 +236,10 @@ await new Promise<void>((resolve) => {
     dispatch(now);
     if (completed >= total) return resolve();
     const wait = t0 + nextToSend * interval - now;
-    if (wait > WAKE_EARLY_MS + 0.01) Atomics.wait(sleepCell, 0, 0, wait - WAKE_EARLY_MS);
+    if (wait > WAKE_EARLY_MS + 0.01) {
+      Atomics.wait(sleepCell, 0, 0, wait - WAKE_EARLY_MS);
+      if (nextToSend > warmUp && performance.now() - now - (wait - WAKE_EARLY_MS) > 1) lateWakeUps++;
+    }
     setImmediate(tick);
   };
   tick();
@@ -259,5 +269,5 @@ const summary = (times: Float64Array) => {
   };
 };
 process.stdout.write(
-  `${JSON.stringify({ requests: timed, seconds: elapsed, statuses, fromDue: summary(fromDue), fromSend: summary(fromSend), serverCpuUsPerRequest: Number.isNaN(cpuSeconds) ? null : (cpuSeconds * 1e6) / timed, generatorCpuUsPerRequest: (ownCpu.user + ownCpu.system) / timed })}\n`,
+  `${JSON.stringify({ requests: timed, seconds: elapsed, statuses, fromDue: summary(fromDue), fromSend: summary(fromSend), serverCpuUsPerRequest: Number.isNaN(cpuSeconds) ? null : (cpuSeconds * 1e6) / timed, generatorCpuUsPerRequest: (ownCpu.user + ownCpu.system) / timed, lateWakeUpsPerSecond: lateWakeUps / elapsed })}\n`,
 );

@@ -9,12 +9,14 @@
  *   from the moment it was written; server_read_p99_ms_at_10k_rps, request to response inside the server, from
  *   its own histogram; server_cpu_us_per_get_at_10k, the server process's CPU time (all threads, and the
  *   kernel's work for it) per request; generator_cpu_us_per_get_at_10k, the load generator's (it sleeps between
- *   requests, so that the server has a core to itself);
+ *   requests, so that the server has a core to itself); late_wakeups_per_s_at_10k, how many of the generator's
+ *   sleeps a second ended over 1 ms late (this VM's own stalls, which the server's threads meet too);
+ * - floor_p99_ms_at_10k_rps, floor_cpu_us_per_get_at_10k and floor_late_wakeups_per_s_at_10k, right after: a
+ *   bare fastify server answering a fixed vector, loaded the same way: what this machine's HTTP stack and load
+ *   generator cost on their own, in about the same conditions;
  * - GETs as fast as they go (get_vectors_per_s), batches of 100 keys as fast as they go (vectors_per_s), both
  *   with autocannon;
  * - 5k reads/s while 10k events/s are ingested (freshness_p99_ms, from the server's freshness histogram);
- * - floor_p99_ms_at_10k_rps and floor_cpu_us_per_get_at_10k: a bare fastify server answering a fixed vector,
- *   loaded the same way: what this machine's HTTP stack and load generator cost on their own.
  * The ingested events stay in the cached log: each run adds 100k events to it (apply_events_per_s counts what
  * the server applied).
  */
@@ -124,6 +126,8 @@ interface OpenLoopResult {
   readonly fromSend: Percentiles;
   readonly serverCpuUsPerRequest: number | null;
   readonly generatorCpuUsPerRequest: number;
+  /** The generator's sleeps a second that ended over 1 ms late: the machine's own stalls during the run. */
+  readonly lateWakeUpsPerSecond: number;
 }
 
 /**
@@ -278,6 +282,15 @@ export async function run(log: (line: string) => void): Promise<Metrics> {
     const serverP99 = bucketsP99(
       bucketsAfter.map((b, i) => ({ le: b.le, count: b.count - (bucketsBefore[i]?.count ?? 0) })),
     );
+    // Right after, while the machine is as noisy as it was for ours: how much of this machine's tail is its own.
+    log(`the floor: a bare fastify server answering a fixed vector, GETs at 10,000 requests/s…`);
+    const bare = await startChild<{ port: number }>('serve/bare-server', []);
+    let floor: OpenLoopResult;
+    try {
+      floor = await openLoopReads(bare, 10_000, at);
+    } finally {
+      bare.child.kill('SIGKILL');
+    }
     log(`GET reads as fast as they go for ${SECONDS} s…`);
     const max = await randomReads(server.port, { connections: 64, at });
     log(`batch reads (${BATCH_KEYS} keys each) as fast as they go for ${SECONDS} s…`);
@@ -288,14 +301,6 @@ export async function run(log: (line: string) => void): Promise<Metrics> {
       ingestLoad(server.port, 10_000),
     ]);
     const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-    log(`the floor: a bare fastify server answering a fixed vector, GETs at 10,000 requests/s…`);
-    const bare = await startChild<{ port: number }>('serve/bare-server', []);
-    let floor: OpenLoopResult;
-    try {
-      floor = await openLoopReads(bare, 10_000, at);
-    } finally {
-      bare.child.kill('SIGKILL');
-    }
     const notOk = (r: OpenLoopResult) => r.requests - (r.statuses['200'] ?? 0);
     const errors =
       notOk(fixed) +
@@ -322,6 +327,8 @@ export async function run(log: (line: string) => void): Promise<Metrics> {
       floor_p99_ms_at_10k_rps: floor.fromDue.p99,
       floor_p99_from_send_ms_at_10k_rps: floor.fromSend.p99,
       floor_cpu_us_per_get_at_10k: floor.serverCpuUsPerRequest ?? Number.NaN,
+      late_wakeups_per_s_at_10k: fixed.lateWakeUpsPerSecond,
+      floor_late_wakeups_per_s_at_10k: floor.lateWakeUpsPerSecond,
       vectors_per_s: batches.requests.average * BATCH_KEYS,
       get_vectors_per_s: max.requests.average,
       batch_p99_ms: batches.latency.p99,
