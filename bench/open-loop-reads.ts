@@ -16,8 +16,8 @@
  * time (`fromDue`) and from the moment the request was written (`fromSend`), and the server process's CPU time per
  * request over the same span, all its threads and the kernel's work for it (from /proc; null where there is none),
  * the generator's own CPU time per request, and how many of its sleeps a second ended over 1 ms late (the
- * machine's own stalls). With OPEN_LOOP_TRACE=<file>, also writes every timed request's
- * latency from its due time, in order, and the epoch time at which the first was due, to that file (JSON).
+ * machine's own stalls). With OPEN_LOOP_TRACE=<file>, also writes every timed request's latency from its due
+ * time, in order, and the epoch time at which the first was due, to that file (JSON).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -225,7 +225,7 @@ const WAKE_EARLY_MS = 0.08;
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 /**
  * The machine's own stalls, seen from here: sleeps (over the timed requests) that ended more than 1 ms after they
- * were due to. A thread that sleeps on this VM is woken late now and then, and by how much varies with the host's
+ * were due to end. A thread that sleeps on this VM is woken late now and then, and by how much varies with the host's
  * load (docs/serving.md); the server's threads meet the same delays, so this count says how noisy the run was.
  */
 let lateWakeUps = 0;
