@@ -1,9 +1,11 @@
 /**
  * `npm run bench -- <suite>`: runs one benchmark suite, prints a table and writes bench/results/<suite>.json
- * (a flat object of metric → number or boolean). Suites live in bench/suites/<suite>.ts.
+ * (a flat object of metric → number or boolean). Suites live in bench/suites/<suite>.ts. Every result records
+ * the VM's guest halt polling, and BENCH_GUEST_HALT_POLL_NS sets it for the run (bench/guest-halt-poll.ts).
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { applyGuestHaltPoll, guestHaltPollMetric } from './guest-halt-poll.js';
 
 export type Metrics = Record<string, number | boolean>;
 
@@ -18,7 +20,21 @@ if (!suite || !suites.includes(suite)) {
 const { run } = (await import(`./suites/${suite}.js`)) as {
   run: (log: (line: string) => void) => Promise<Metrics>;
 };
-const metrics = await run((line) => console.log(line));
+const log = (line: string) => console.log(line);
+let restoreGuestHaltPoll: () => void;
+try {
+  restoreGuestHaltPoll = applyGuestHaltPoll(log);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+let metrics: Metrics;
+try {
+  // Read while the suite's setting still holds.
+  metrics = { ...(await run(log)), ...guestHaltPollMetric() };
+} finally {
+  restoreGuestHaltPoll();
+}
 const width = Math.max(...Object.keys(metrics).map((k) => k.length));
 console.log(`\n${'metric'.padEnd(width)}  value`);
 for (const [name, value] of Object.entries(metrics)) {

@@ -5,6 +5,7 @@
  */
 import { SchemaRegistry } from '../../contracts/registry.js';
 import { OnlineProcessor } from '../../engine/online/processor.js';
+import { hostLatencyWarnings } from '../../monitor/host-latency.js';
 import { ApiKeys } from '../../serving/api-keys.js';
 import { buildServer } from '../../serving/server.js';
 import { CheckpointStore } from '../../state/checkpoint-store.js';
@@ -73,6 +74,7 @@ export async function runServe(
       out.step('--insecure-dev is ignored: API keys are configured, so every request needs one');
     out.step(`Listening on ${where}; ${apiKeys.keys.length} API key(s) configured`);
   } else out.step(`WARNING: --insecure-dev: no authentication. Listening on ${where}`);
+  for (const warning of hostLatencyWarnings()) out.step(`WARNING: ${warning}`);
   await new Promise<void>((resolve) => {
     const stop = async () => {
       out.step('stopping: draining requests, writing a checkpoint, closing the log…');
