@@ -29,7 +29,7 @@ import {
   recordOffset,
   sealRecord,
 } from './record-format.js';
-import { lastAtMost } from './sorted-search.js';
+import { SparseIndex } from './sparse-index.js';
 import { TailRing } from './tail-ring.js';
 
 export interface PartitionOptions {
@@ -53,9 +53,8 @@ interface Segment {
   endOffset: number;
   size: number;
   lastArrivalTime: number;
-  /** Sparse index: every INDEX_EVERY-th record's offset and file position. */
-  readonly indexOffsets: number[];
-  readonly indexPositions: number[];
+  /** Every INDEX_EVERY-th record's offset and file position. */
+  readonly index: SparseIndex;
 }
 
 /**
@@ -93,8 +92,7 @@ function emptySegment(baseOffset: number, path: string): Segment {
     endOffset: baseOffset,
     size: 0,
     lastArrivalTime: 0,
-    indexOffsets: [],
-    indexPositions: [],
+    index: new SparseIndex(),
   };
 }
 const segmentName = (baseOffset: number) => `${String(baseOffset).padStart(20, '0')}.log`;
@@ -141,8 +139,7 @@ function indexSealedSegment(path: string, baseOffset: number): Segment | null {
     if (end < 0) return null;
     if (count % INDEX_EVERY === 0) {
       if (recordOffset(data, at) !== baseOffset + count) return null;
-      segment.indexOffsets.push(baseOffset + count);
-      segment.indexPositions.push(at);
+      segment.index.push(baseOffset + count, at);
     }
     last = at;
     count++;
@@ -168,8 +165,7 @@ function recoverSegment(
     const record = decodeRecord(data, at);
     if (!record) break;
     if (count % INDEX_EVERY === 0) {
-      segment.indexOffsets.push(record.offset);
-      segment.indexPositions.push(at);
+      segment.index.push(record.offset, at);
     }
     count++;
     segment.endOffset = record.offset + 1;
@@ -325,8 +321,7 @@ export class Partition {
       return;
     }
     for (let i = 0; i < indexed.length; i += 2) {
-      segment.indexOffsets.push(indexed[i]!);
-      segment.indexPositions.push(indexed[i + 1]!);
+      segment.index.push(indexed[i]!, indexed[i + 1]!);
     }
     segment.size += bytes;
     segment.endOffset = firstOffset + count;
@@ -365,8 +360,8 @@ export class Partition {
     while (s < this.segments.length && out.length < max) {
       const segment = this.segments[s]!;
       const size = segment.size; // only what is durable
-      const indexed = lastAtMost(segment.indexOffsets, offset);
-      let position = indexed >= 0 ? segment.indexPositions[indexed]! : 0;
+      const indexed = segment.index.lastAtOffset(offset);
+      let position = indexed >= 0 ? segment.index.positionAt(indexed) : 0;
       const file = await open(segment.path, 'r');
       try {
         while (position < size && out.length < max) {
@@ -415,16 +410,16 @@ export class Partition {
     // A snapshot of what is durable: the index grows with the size, together, after each commit.
     const size = segment.size;
     const segmentEnd = segment.endOffset;
-    const { indexOffsets: offsets, indexPositions: positions } = segment;
-    const first = Math.max(0, lastAtMost(offsets, offset));
-    const start = positions[first]!;
+    const { index } = segment;
+    const first = Math.max(0, index.lastAtOffset(offset));
+    const start = index.positionAt(first);
     let end = size;
     let endOffset = segmentEnd;
     if (start + maxBytes < size) {
-      const last = Math.max(first + 1, lastAtMost(positions, start + maxBytes));
-      if (last < positions.length && positions[last]! < size) {
-        end = positions[last]!;
-        endOffset = offsets[last]!;
+      const last = Math.max(first + 1, index.lastAtPosition(start + maxBytes));
+      if (last < index.length && index.positionAt(last) < size) {
+        end = index.positionAt(last);
+        endOffset = index.offsetAt(last);
       }
     }
     const bytes = new Uint8Array(end - start);
@@ -436,7 +431,7 @@ export class Partition {
     } finally {
       await file.close();
     }
-    return { bytes, firstOffset: offsets[first]!, endOffset };
+    return { bytes, firstOffset: index.offsetAt(first), endOffset };
   }
 
   /** Records from `offset` on (at most `max`) from the batches kept in memory, or null when they start earlier. */

@@ -75,7 +75,7 @@ export class TailRing {
   batchesFrom(offset: number): Generator<Buffer> | null {
     const held = this.held;
     if (held.length === 0 || offset < held[0]!.firstOffset) return null;
-    return this.copies(held[lastAtMost(held, offset, firstOffsetOf)]!.firstOffset);
+    return this.copies(held[lastAtMost(held, offset, held.length, firstOffsetOf)]!.firstOffset);
   }
 
   private *copies(firstOffset: number): Generator<Buffer> {
@@ -83,7 +83,7 @@ export class TailRing {
     // next batch is found by binary search: a ring of one-event batches holds ~20,000 of them.
     const endOffset = this.held[this.held.length - 1]!.endOffset;
     for (let next = firstOffset; next < endOffset; ) {
-      const batch = this.held[lastAtMost(this.held, next, firstOffsetOf)];
+      const batch = this.held[lastAtMost(this.held, next, this.held.length, firstOffsetOf)];
       if (batch?.firstOffset !== next) return; // overwritten meanwhile; the caller has what it got so far
       yield Buffer.from(this.ring!.subarray(batch.start, batch.start + batch.length));
       next = batch.endOffset;
