@@ -13,13 +13,13 @@ import {
 /** Applies BENCH_GUEST_HALT_POLL_NS when it is set; returns what puts the previous value back. */
 export function applyGuestHaltPoll(log: (line: string) => void): () => void {
   const wanted = process.env.BENCH_GUEST_HALT_POLL_NS;
-  const previous = guestHaltPollNs();
   if (wanted === undefined) {
     for (const warning of hostLatencyWarnings()) log(`note: ${warning}`);
     return () => {};
   }
   if (!/^\d+$/.test(wanted))
     throw new Error(`BENCH_GUEST_HALT_POLL_NS must be a number of ns, not "${wanted}"`);
+  const previous = guestHaltPollNs();
   if (previous === undefined)
     throw new Error(
       `BENCH_GUEST_HALT_POLL_NS is set, but this machine has no haltpoll cpuidle driver (${GUEST_HALT_POLL_NS_PATH})`,
