@@ -3,8 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { SparseIndex } from '../../src/log/embedded/sparse-index.js';
 
 /** The last i with values[i] <= value, by a walk over all of them. */
-const lastAtMostByWalk = (values: readonly number[], value: number) =>
-  values.findLastIndex((v) => v <= value);
+function lastAtMostByWalk(values: readonly number[], value: number): number {
+  let last = -1;
+  for (let i = 0; i < values.length; i++) if (values[i]! <= value) last = i;
+  return last;
+}
 
 describe('SparseIndex', () => {
   it('finds the last entry at or before an offset or a position, as a walk over plain arrays does', () =>
