@@ -10,6 +10,9 @@
  * reused rather than wasted. A region larger than a chunk gets a chunk of its own.
  *
  * An address is `chunk index × CHUNK_EVENTS + offset`: one number, no object per region.
+ *
+ * The allocator (`Regions`) does not care what a chunk stores: the tile trees keep their nodes in chunks of their
+ * own (tile-trees.ts), a region per tree, for the same reasons.
  */
 export const MIN_REGION_BITS = 3;
 /** The smallest region, in events. */
@@ -20,8 +23,13 @@ export const CHUNK_EVENTS = 1 << CHUNK_BITS;
 /** Orders 0 (MIN_REGION events) … TOP (a whole chunk of CHUNK_EVENTS; the first chunks are smaller). */
 const TOP = CHUNK_BITS - MIN_REGION_BITS;
 
+/** What the allocator needs of a chunk: how many units (events, tree nodes) it holds. */
+export interface RegionChunk {
+  readonly capacity: number;
+}
+
 /** One chunk's columns, in the layout's column order. */
-export class SlabChunk {
+export class SlabChunk implements RegionChunk {
   readonly times: Float64Array;
   readonly seqs: Float64Array;
   readonly numeric: Float64Array[];
@@ -29,7 +37,7 @@ export class SlabChunk {
 
   constructor(
     readonly index: number,
-    capacity: number,
+    readonly capacity: number,
     numericColumns: number,
     categoricalColumns: number,
   ) {
@@ -59,21 +67,19 @@ function orderOf(capacity: number): number {
   return 31 - Math.clz32(capacity) - MIN_REGION_BITS;
 }
 
-export class Slab {
-  readonly chunks: (SlabChunk | null)[] = [];
+/** A buddy allocator of power-of-two regions over chunks that `makeChunk` makes. */
+export class Regions<C extends RegionChunk> {
+  readonly chunks: (C | null)[] = [];
   /** Free regions by order, as addresses. */
   private readonly free: Set<number>[] = Array.from({ length: TOP + 1 }, () => new Set<number>());
   private readonly spareIndexes: number[] = [];
-  /** Events the allocated chunks can hold, for memory reports. */
+  /** Units the allocated chunks can hold, for memory reports. */
   capacityEvents = 0;
   private nextChunkEvents = 1024;
 
-  constructor(
-    private readonly numericColumns: number,
-    private readonly categoricalColumns: number,
-  ) {}
+  constructor(private readonly makeChunk: (index: number, capacity: number) => C) {}
 
-  chunkOf(address: number): SlabChunk {
+  chunkOf(address: number): C {
     return this.chunks[Math.floor(address / CHUNK_EVENTS)]!;
   }
 
@@ -81,7 +87,7 @@ export class Slab {
     return address % CHUNK_EVENTS;
   }
 
-  /** A region of `capacity` events (a power of two ≥ MIN_REGION); its address. */
+  /** A region of `capacity` units (a power of two ≥ MIN_REGION); its address. */
   allocate(capacity: number): number {
     if (capacity > CHUNK_EVENTS) return this.newChunk(capacity) * CHUNK_EVENTS;
     const order = orderOf(capacity);
@@ -107,7 +113,7 @@ export class Slab {
     return address;
   }
 
-  /** Gives back the region at `address` of `capacity` events, merging it with its free buddies. */
+  /** Gives back the region at `address` of `capacity` units, merging it with its free buddies. */
   release(address: number, capacity: number): void {
     if (capacity > CHUNK_EVENTS) {
       const index = Math.floor(address / CHUNK_EVENTS);
@@ -118,7 +124,7 @@ export class Slab {
     }
     let order = orderOf(capacity);
     const chunkStart = address - (address % CHUNK_EVENTS);
-    const top = orderOf(this.chunkOf(address).times.length);
+    const top = orderOf(this.chunkOf(address).capacity);
     let offset = address - chunkStart;
     while (order < top) {
       const buddy = chunkStart + (offset ^ (MIN_REGION << order));
@@ -131,8 +137,15 @@ export class Slab {
 
   private newChunk(capacity: number): number {
     const index = this.spareIndexes.pop() ?? this.chunks.length;
-    this.chunks[index] = new SlabChunk(index, capacity, this.numericColumns, this.categoricalColumns);
+    this.chunks[index] = this.makeChunk(index, capacity);
     this.capacityEvents += capacity;
     return index;
+  }
+}
+
+/** The events of one feature group's timelines. */
+export class Slab extends Regions<SlabChunk> {
+  constructor(numericColumns: number, categoricalColumns: number) {
+    super((index, capacity) => new SlabChunk(index, capacity, numericColumns, categoricalColumns));
   }
 }

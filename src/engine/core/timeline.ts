@@ -5,7 +5,7 @@
  * (slab.ts); indexes exist only for entities whose reads need them (long windows, nulls in first/last). An on-time event is appended; a
  * late one is inserted where it belongs and changes every later read (semantics.md). A read at t looks only at
  * events with time < t and, per window [start, t), binary-searches its first event: counts are differences of
- * positions, numeric aggregates come from hierarchical tiles (TileTree), distinct counts from DistinctIndex,
+ * positions, numeric aggregates come from hierarchical tiles (tile-trees.ts), distinct counts from DistinctIndex,
  * first/last from presence lists, approximate distinct counts from a sliding HyperLogLog.
  */
 import { Dictionary } from './dictionary.js';
@@ -17,7 +17,7 @@ import { estimateFromRegisters, REGISTERS, rankOf, registerOf } from './operator
 import * as summary from './operators/numeric-summary.js';
 import { MIN_REGION, regionCapacity, Slab, type SlabChunk } from './slab.js';
 import { SlidingHyperLogLog } from './sliding-hll.js';
-import { TILE_SCAN_LIMIT, TileTree } from './tile-tree.js';
+import { TileTrees } from './tile-trees.js';
 import { doubled } from './typed-arrays.js';
 
 /**
@@ -37,7 +37,6 @@ interface HllReadCache {
 
 /** The indexes and evicted prefix of one entity: made by the first read or eviction that needs them. */
 class TimelineExtras {
-  trees: (TileTree | null)[] | null = null;
   distinct: (DistinctIndex | null)[] | null = null;
   hlls: (SlidingHyperLogLog | null)[] | null = null;
   hllCaches: (HllReadCache | undefined)[] | null = null;
@@ -96,12 +95,15 @@ export class GroupShared {
   readonly quantileScratch = new DDSketch();
   readonly slab: Slab;
   readonly entities = new EntityTable();
+  /** Tiles over the numeric columns that need them, for every entity (tile-trees.ts). */
+  readonly trees: TileTrees;
   /** Per-event scratch for appendBatch's fallback, reused. */
   readonly numbers: Float64Array;
   readonly ids: Int32Array;
 
   constructor(readonly layout: TimelineLayout) {
     this.slab = new Slab(layout.numericFields.length, layout.categoricalFields.length);
+    this.trees = new TileTrees(layout.treeColumns);
     this.numbers = new Float64Array(layout.numericFields.length);
     this.ids = new Int32Array(layout.categoricalFields.length);
     this.dictionaries = layout.categoricalFields.map(() => new Dictionary());
@@ -278,10 +280,6 @@ export class Timeline {
 
   // Indexes, created by the first read (or null value) that needs them: most entities never need any. Read here,
   // written through extrasToWrite.
-  private get trees(): (TileTree | null)[] | null {
-    return this.extras?.trees ?? null;
-  }
-
   private get distinct(): (DistinctIndex | null)[] | null {
     return this.extras?.distinct ?? null;
   }
@@ -341,6 +339,7 @@ export class Timeline {
   /** Gives the region back to the slab and the entity number back to the table; the entity is gone. */
   release(): void {
     this.shared.slab.release(this.address, this.capacity);
+    this.shared.trees.release(this.entity);
     this.shared.entities.remove(this.entity);
   }
 
@@ -400,7 +399,7 @@ export class Timeline {
     for (let c = 0; c < categorical.length; c++)
       chunk.categorical[c]!.set(categorical[c]!.subarray(from, to), at);
     this.n = n + count;
-    if (this.trees) for (const tree of this.trees) tree?.invalidateFrom(n);
+    this.shared.trees.invalidateFrom(this.entity, n);
     // Distinct indexes cover a prefix and extend themselves at the next read: appending leaves them valid.
     const extras = this.extras;
     if (extras !== null) {
@@ -461,7 +460,7 @@ export class Timeline {
     const kept = n - lo;
     this.n = kept;
     // Positions moved: indexes start again (rebuilt by the reads that need them).
-    extras.trees = null;
+    this.shared.trees.release(this.entity);
     extras.distinct = null;
     extras.hlls = null;
     extras.hllCaches = null;
@@ -512,8 +511,7 @@ export class Timeline {
     for (let c = 0; c < chunk.categorical.length; c++) chunk.categorical[c]![slot] = ids[c]!;
     this.n = n + 1;
 
-    const trees = this.trees;
-    if (trees !== null) for (let i = 0; i < trees.length; i++) trees[i]?.invalidateFrom(at);
+    this.shared.trees.invalidateFrom(this.entity, at);
     const distinct = this.distinct;
     if (distinct !== null) {
       for (let c = 0; c < distinct.length; c++) {
@@ -587,10 +585,7 @@ export class Timeline {
       const { column, window } = slots[s]!;
       const lo = shared.lows[window]!;
       const o = s * summary.WIDTH;
-      if (hi - lo <= TILE_SCAN_LIMIT) {
-        summary.init(shared.summaries, o);
-        summary.addBatch(shared.summaries, o, chunk.numeric[column]!, base + lo, base + hi);
-      } else this.treeOf(column).query(chunk.numeric[column]!, base, n, lo, hi, shared.summaries, o);
+      shared.trees.query(this.entity, column, chunk.numeric[column]!, base, n, lo, hi, shared.summaries, o);
       if (prefix !== null && windows[window]!.windowMs === null)
         summary.merge(shared.summaries, o, prefix.summaries, o);
     }
@@ -601,12 +596,6 @@ export class Timeline {
       const evicted = prefix !== null && prefix.count > 0 && windows[reader.window]!.windowMs === null;
       out[offset + r] = lo < hi || evicted ? this.value(reader, lo, hi, t) : emptyValue(reader.fn);
     }
-  }
-
-  private treeOf(column: number): TileTree {
-    const extras = this.extrasToWrite;
-    extras.trees ??= this.shared.layout.treeColumns.map(() => null);
-    return (extras.trees[column] ??= new TileTree());
   }
 
   private value(reader: AggregationReader, lo: number, hi: number, t: number): unknown {
