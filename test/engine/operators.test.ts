@@ -37,6 +37,25 @@ describe('numeric summary', () => {
     );
   });
 
+  it('a batch gives the very doubles of adding its values one by one, onto any state, nulls skipped', () => {
+    const value = fc.oneof(finite, fc.constant(Number.NaN));
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 100 }), fc.array(value, { maxLength: 100 }), (before, xs) => {
+        const s = new Float64Array(2 * W);
+        summary.init(s, 0);
+        summary.init(s, W);
+        for (const x of before) {
+          summary.add(s, 0, x);
+          summary.add(s, W, x);
+        }
+        for (const x of xs) summary.add(s, 0, x);
+        summary.addBatch(s, W, Float64Array.from([0, ...xs, 0]), 1, xs.length + 1);
+        expect([...s.subarray(W)]).toEqual([...s.subarray(0, W)]);
+      }),
+      { numRuns: 300, seed: 2 },
+    );
+  });
+
   it('removes values exactly where the operation is invertible, and keeps small terms of cancelling sums', () => {
     const s = new Float64Array(W);
     summary.init(s, 0);
