@@ -79,7 +79,8 @@ export class TileTrees {
 
   /**
    * Summary of entity `entity`'s positions [lo, hi) of numeric column `column` into out at offset oo. The
-   * column's positions start at `base` in `values` (a slab chunk); `n` is the column's length.
+   * column's positions start at `base` in `values` (a slab chunk); `n` is the column's length. The column must
+   * carry tiles (layout.ts marks every column a summary slot reads).
    */
   query(
     entity: number,
