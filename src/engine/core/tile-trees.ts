@@ -17,6 +17,7 @@
  */
 import * as summary from './operators/numeric-summary.js';
 import { type RegionChunk, Regions } from './slab.js';
+import { doubled } from './typed-arrays.js';
 
 export const BLOCK_BITS = 5;
 export const BLOCK = 1 << BLOCK_BITS;
@@ -25,6 +26,8 @@ export const TILE_SCAN_LIMIT = 2 * BLOCK;
 const W = summary.WIDTH;
 /** The fewest leaves a tree has: its region is then 2 × 4 nodes, the allocator's smallest (MIN_REGION). */
 const MIN_LEAVES = 4;
+/** Slots the columns start with (16 KB); they double as entities come. */
+const FIRST_SLOTS = 1024;
 
 /** Tree nodes: `capacity` nodes of W doubles each. */
 class NodeChunk implements RegionChunk {
@@ -42,9 +45,9 @@ export class TileTrees {
   private readonly perEntity: number;
   // By slot (entity × perEntity + tree): the region's address, leaf slots (a power of two; 0 = no tree yet), and
   // how many leading blocks (and their ancestors) are up to date.
-  private address = new Float64Array(0);
-  private leaves = new Int32Array(0);
-  private validBlocks = new Int32Array(0);
+  private address = new Float64Array(FIRST_SLOTS);
+  private leaves = new Int32Array(FIRST_SLOTS);
+  private validBlocks = new Int32Array(FIRST_SLOTS);
 
   /** `treeColumns[c]`: whether numeric column c carries tiles (layout.ts). */
   constructor(treeColumns: readonly boolean[]) {
@@ -170,16 +173,10 @@ export class TileTrees {
 
   /** Columns long enough for `slots` slots (doubling; new slots have no tree). */
   private growColumns(slots: number): void {
-    let length = Math.max(1024, this.leaves.length);
-    while (length < slots) length *= 2;
-    const address = new Float64Array(length);
-    address.set(this.address);
-    const leaves = new Int32Array(length);
-    leaves.set(this.leaves);
-    const validBlocks = new Int32Array(length);
-    validBlocks.set(this.validBlocks);
-    this.address = address;
-    this.leaves = leaves;
-    this.validBlocks = validBlocks;
+    while (this.leaves.length < slots) {
+      this.address = doubled(this.address);
+      this.leaves = doubled(this.leaves);
+      this.validBlocks = doubled(this.validBlocks);
+    }
   }
 }
