@@ -91,6 +91,8 @@ export class GroupShared {
   readonly starts: Float64Array;
   readonly lows: Int32Array;
   readonly registers = new Uint8Array(REGISTERS);
+  /** Where prefetch() leaves its sum, so that its loads are not optimised away. */
+  readonly prefetched = new Float64Array(1);
   readonly distinctScan = new DistinctScan();
   readonly quantileScratch = new DDSketch();
   readonly slab: Slab;
@@ -131,6 +133,23 @@ export function lowerBound(times: Float64Array, base: number, end: number, t: nu
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * Loads the first and last event of every column of a timeline, one after the other, before a read needs them:
+ * independent loads, so that their cache and TLB misses overlap instead of coming one at a time as the read
+ * reaches each column (the state is far larger than the cache, and a random customer's columns are cold). Cold
+ * reads of random customers at 1M: 5.45 → 4.6 µs per group read (touching every line of the last 64 events as
+ * well gained nothing more). The sum goes to `sink` so that the loads are kept.
+ */
+function prefetch(chunk: SlabChunk, base: number, n: number, sink: Float64Array): void {
+  const last = base + n - 1;
+  let sum = chunk.times[base]! + chunk.times[last]!;
+  const numeric = chunk.numeric;
+  for (let c = 0; c < numeric.length; c++) sum += numeric[c]![base]! + numeric[c]![last]!;
+  const categorical = chunk.categorical;
+  for (let c = 0; c < categorical.length; c++) sum += categorical[c]![base]! + categorical[c]![last]!;
+  sink[0] = sum;
 }
 
 /** Positions where all fields of a first/last set are non-null; implicit (every position) until a null arrives. */
@@ -567,6 +586,7 @@ export class Timeline {
     const layout = shared.layout;
     const { n, chunk, base, prefix } = this;
     const times = chunk.times;
+    if (n > 0) prefetch(chunk, base, n, shared.prefetched);
     const hi = n > 0 && times[base + n - 1]! < t ? n : lowerBound(times, base, n, t);
     const windows = layout.windows;
     for (let w = 0; w < windows.length; w++) {
