@@ -11,9 +11,9 @@ import type { ScannedEvent } from '../contracts/flat-event-scanner.js';
 import type { Rejection, RejectionReason } from '../contracts/rejection.js';
 import type { Plan, StreamPlan } from '../definitions/plan.js';
 import { DEFAULT_DEDUPE_HORIZON_MS, Deduplicator } from '../engine/core/dedupe.js';
-import { doubled } from '../engine/core/typed-arrays.js';
 import type { EmbeddedLog } from '../log/embedded/embedded-log.js';
 import type { AppendRecord, ValueEncoder } from '../log/log.js';
+import { doubled } from '../util/typed-arrays.js';
 import { decimalLength, putDecimal } from './decimal.js';
 
 /**

@@ -11,9 +11,9 @@
  * leaves a hole that is skipped, and the holes are squeezed out once they outnumber the live entries.
  */
 
+import { doubled } from '../../util/typed-arrays.js';
 import { placeEntry } from './open-addressing.js';
 import { hashString } from './operators/hash.js';
-import { doubled } from './typed-arrays.js';
 
 /** No entry: get's answer for an absent key. */
 export const ABSENT = -1;

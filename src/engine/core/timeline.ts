@@ -8,6 +8,8 @@
  * positions, numeric aggregates come from hierarchical tiles (tile-trees.ts), distinct counts from DistinctIndex,
  * first/last from presence lists, approximate distinct counts from a sliding HyperLogLog.
  */
+
+import { doubled } from '../../util/typed-arrays.js';
 import { Dictionary } from './dictionary.js';
 import { DISTINCT_SCAN_LIMIT, DistinctIndex, DistinctScan } from './distinct-index.js';
 import { EvictedPrefix, type PrefixRow, type PrefixSnapshot } from './evicted-prefix.js';
@@ -18,7 +20,6 @@ import * as summary from './operators/numeric-summary.js';
 import { MIN_REGION, regionCapacity, Slab, type SlabChunk } from './slab.js';
 import { SlidingHyperLogLog } from './sliding-hll.js';
 import { TileTrees } from './tile-trees.js';
-import { doubled } from './typed-arrays.js';
 
 /**
  * An entity with fewer events than this scans its window for approxCountDistinct; from this many on, its first

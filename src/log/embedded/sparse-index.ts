@@ -8,7 +8,7 @@
  * server's 16 MB, the median scavenge went 0.61 → 0.72 ms (docs/serving.md). Typed arrays keep their elements
  * off the heap.
  */
-import { doubled } from '../../engine/core/typed-arrays.js';
+import { doubled } from '../../util/typed-arrays.js';
 import { lastAtMost } from './sorted-search.js';
 
 export class SparseIndex {
