@@ -1,7 +1,7 @@
 /** The slab's buddy allocator: live regions never overlap, and freed regions merge back into whole chunks. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CHUNK_EVENTS, MIN_REGION, regionCapacity, Slab } from '../../src/engine/core/slab.js';
+import { CHUNK_UNITS, MIN_REGION, regionCapacity, Slab } from '../../src/engine/core/slab.js';
 
 interface Region {
   readonly address: number;
@@ -36,10 +36,10 @@ describe('the slab', () => {
           for (const region of live) slab.release(region.address, region.capacity);
           // Everything merged back: a whole-chunk region comes from a chunk already allocated.
           if (slab.chunks.length === 0) return;
-          const before = slab.capacityEvents;
+          const before = slab.capacityUnits;
           const largest = Math.max(...slab.chunks.map((c) => c?.times.length ?? 0), MIN_REGION);
           const again = slab.allocate(largest);
-          expect(slab.capacityEvents).toBe(before);
+          expect(slab.capacityUnits).toBe(before);
           slab.release(again, largest);
         },
       ),
@@ -59,14 +59,14 @@ describe('the slab', () => {
       }
     }
     const live = timelines.length * 64;
-    expect(slab.capacityEvents).toBeLessThan(1.5 * live);
+    expect(slab.capacityUnits).toBeLessThan(1.5 * live);
   });
 
   it('gives a region larger than a chunk a chunk of its own, and drops it when released', () => {
     const slab = new Slab(1, 1);
-    const address = slab.allocate(2 * CHUNK_EVENTS);
-    expect(slab.chunkOf(address).times.length).toBe(2 * CHUNK_EVENTS);
-    slab.release(address, 2 * CHUNK_EVENTS);
-    expect(slab.capacityEvents).toBe(0);
+    const address = slab.allocate(2 * CHUNK_UNITS);
+    expect(slab.chunkOf(address).times.length).toBe(2 * CHUNK_UNITS);
+    slab.release(address, 2 * CHUNK_UNITS);
+    expect(slab.capacityUnits).toBe(0);
   });
 });

@@ -4,12 +4,12 @@
  * millions of small ones, each with its own backing store, header and garbage-collector bookkeeping (measured:
  * 4.9 KB of RSS per entity of 20 events with arrays of their own).
  *
- * Regions are power-of-two runs of events handed out by a buddy allocator over chunks of CHUNK_EVENTS events. A
+ * Regions are power-of-two runs of events handed out by a buddy allocator over chunks of CHUNK_UNITS events. A
  * timeline that outgrows its region moves to one twice as large; the region it leaves merges with its buddy when
  * that is free too, so the small regions left behind while many entities grow side by side (a log replay) are
  * reused rather than wasted. A region larger than a chunk gets a chunk of its own.
  *
- * An address is `chunk index × CHUNK_EVENTS + offset`: one number, no object per region.
+ * An address is `chunk index × CHUNK_UNITS + offset`: one number, no object per region.
  *
  * The allocator (`Regions`) does not care what a chunk stores: the tile trees keep their nodes in chunks of their
  * own (tile-trees.ts), a region per tree, for the same reasons.
@@ -18,9 +18,12 @@ export const MIN_REGION_BITS = 3;
 /** The smallest region, in events. */
 export const MIN_REGION = 1 << MIN_REGION_BITS;
 const CHUNK_BITS = 18;
-/** Events per shared chunk (7 MB for a group with one numeric and one categorical column). */
-export const CHUNK_EVENTS = 1 << CHUNK_BITS;
-/** Orders 0 (MIN_REGION events) … TOP (a whole chunk of CHUNK_EVENTS; the first chunks are smaller). */
+/**
+ * Units per full chunk: events in a slab (7 MB for a group with one numeric and one categorical column), nodes in
+ * the tile trees' chunks.
+ */
+export const CHUNK_UNITS = 1 << CHUNK_BITS;
+/** Orders 0 (MIN_REGION units) … TOP (a whole chunk of CHUNK_UNITS; the first chunks are smaller). */
 const TOP = CHUNK_BITS - MIN_REGION_BITS;
 
 /** What the allocator needs of a chunk: how many units (events, tree nodes) it holds. */
@@ -74,31 +77,31 @@ export class Regions<C extends RegionChunk> {
   private readonly free: Set<number>[] = Array.from({ length: TOP + 1 }, () => new Set<number>());
   private readonly spareIndexes: number[] = [];
   /** Units the allocated chunks can hold, for memory reports. */
-  capacityEvents = 0;
-  private nextChunkEvents = 1024;
+  capacityUnits = 0;
+  private nextChunkUnits = 1024;
 
   constructor(private readonly makeChunk: (index: number, capacity: number) => C) {}
 
   chunkOf(address: number): C {
-    return this.chunks[Math.floor(address / CHUNK_EVENTS)]!;
+    return this.chunks[Math.floor(address / CHUNK_UNITS)]!;
   }
 
   static offsetOf(address: number): number {
-    return address % CHUNK_EVENTS;
+    return address % CHUNK_UNITS;
   }
 
   /** A region of `capacity` units (a power of two ≥ MIN_REGION); its address. */
   allocate(capacity: number): number {
-    if (capacity > CHUNK_EVENTS) return this.newChunk(capacity) * CHUNK_EVENTS;
+    if (capacity > CHUNK_UNITS) return this.newChunk(capacity) * CHUNK_UNITS;
     const order = orderOf(capacity);
     let from = order;
     while (from <= TOP && this.free[from]!.size === 0) from++;
     let address: number;
     if (from > TOP) {
       // Chunks start small and double, so that a small project holds kilobytes, not megabytes.
-      const chunkCapacity = Math.max(capacity, this.nextChunkEvents);
-      this.nextChunkEvents = Math.min(CHUNK_EVENTS, this.nextChunkEvents * 2);
-      address = this.newChunk(chunkCapacity) * CHUNK_EVENTS;
+      const chunkCapacity = Math.max(capacity, this.nextChunkUnits);
+      this.nextChunkUnits = Math.min(CHUNK_UNITS, this.nextChunkUnits * 2);
+      address = this.newChunk(chunkCapacity) * CHUNK_UNITS;
       from = orderOf(chunkCapacity);
     } else {
       const set = this.free[from]!;
@@ -115,15 +118,15 @@ export class Regions<C extends RegionChunk> {
 
   /** Gives back the region at `address` of `capacity` units, merging it with its free buddies. */
   release(address: number, capacity: number): void {
-    if (capacity > CHUNK_EVENTS) {
-      const index = Math.floor(address / CHUNK_EVENTS);
+    if (capacity > CHUNK_UNITS) {
+      const index = Math.floor(address / CHUNK_UNITS);
       this.chunks[index] = null;
       this.spareIndexes.push(index);
-      this.capacityEvents -= capacity;
+      this.capacityUnits -= capacity;
       return;
     }
     let order = orderOf(capacity);
-    const chunkStart = address - (address % CHUNK_EVENTS);
+    const chunkStart = address - (address % CHUNK_UNITS);
     const top = orderOf(this.chunkOf(address).capacity);
     let offset = address - chunkStart;
     while (order < top) {
@@ -138,7 +141,7 @@ export class Regions<C extends RegionChunk> {
   private newChunk(capacity: number): number {
     const index = this.spareIndexes.pop() ?? this.chunks.length;
     this.chunks[index] = this.makeChunk(index, capacity);
-    this.capacityEvents += capacity;
+    this.capacityUnits += capacity;
     return index;
   }
 }
