@@ -176,12 +176,10 @@ export class FeatureGroupEngine {
   /** Evicts what entities not updated lately still hold past the cutoff (active ones evict as they go). */
   evictIdle(): void {
     if (this.retentionHorizonMs === null) return;
-    for (let entry = 0; entry < this.entities.entrySpan; entry++) {
-      const entity = this.entities.entryValue(entry);
-      if (entity === ABSENT) continue;
+    this.entities.forEachValue((entity) => {
       const timeline = this.timeline.at(entity);
       if (timeline.oldestTime < this.cutoff) this.evict(timeline);
-    }
+    });
   }
 
   /** Applies one event; false when it has no key for this group's entity or the filter leaves it out. */
@@ -366,10 +364,9 @@ export class FeatureGroupEngine {
   /** The group's state as plain data, for checkpoints: the dictionaries' values and every entity's events. */
   snapshot(): GroupSnapshot {
     let total = 0;
-    for (let entry = 0; entry < this.entities.entrySpan; entry++) {
-      const entity = this.entities.entryValue(entry);
-      if (entity !== ABSENT) total += this.timeline.at(entity).n;
-    }
+    this.entities.forEachValue((entity) => {
+      total += this.timeline.at(entity).n;
+    });
     const keys: string[] = new Array(this.entities.size);
     const counts = new Int32Array(this.entities.size);
     const times = new Float64Array(total);

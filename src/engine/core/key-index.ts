@@ -40,7 +40,7 @@ export class KeyIndex {
     return this.live;
   }
 
-  /** Entries appended so far, holes included: the bound for entryValue and entryKey. */
+  /** Entries appended so far, holes included: the bound for entryKey. */
   get entrySpan(): number {
     return this.appended;
   }
@@ -83,11 +83,6 @@ export class KeyIndex {
     return true;
   }
 
-  /** The value of entry `entry` (0 ≤ entry < entrySpan), or ABSENT for a deleted one. */
-  entryValue(entry: number): number {
-    return this.lengths[entry] === DELETED ? ABSENT : this.values[entry]!;
-  }
-
   /** The key of entry `entry` (a new string), or null for a deleted one. */
   entryKey(entry: number): string | null {
     const length = this.lengths[entry]!;
@@ -101,6 +96,12 @@ export class KeyIndex {
         this.chars.subarray(start + at, start + Math.min(length, at + 8192)) as unknown as number[],
       );
     return key;
+  }
+
+  /** Calls `visit` with every live entry's value, in insertion order (no key strings made). */
+  forEachValue(visit: (value: number) => void): void {
+    for (let entry = 0; entry < this.appended; entry++)
+      if (this.lengths[entry] !== DELETED) visit(this.values[entry]!);
   }
 
   /** Every key with its value, in insertion order. */
