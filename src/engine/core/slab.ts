@@ -15,7 +15,7 @@
  * own (tile-trees.ts), a region per tree, for the same reasons.
  */
 export const MIN_REGION_BITS = 3;
-/** The smallest region, in events. */
+/** The smallest region, in units (events in a slab, nodes in the tile trees). */
 export const MIN_REGION = 1 << MIN_REGION_BITS;
 const CHUNK_BITS = 18;
 /**
