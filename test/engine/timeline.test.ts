@@ -42,6 +42,26 @@ describe('as-of reads', () => {
     expect(core.read('v', { customer: 'c' }, 12 * MINUTE + 45_000)).toEqual({ n: 2 });
   });
 
+  it('count approxCountDistinct exactly in a window of fewer than 256 events, at the latest event and before', () => {
+    const core = coreWith({ d: { fn: 'approxCountDistinct', field: 'merchantId', window: '1h' } });
+    // One new merchant a second, so that every window of the 1h holds distinct merchants only.
+    for (let i = 0; i < 3600; i++) pay(core, i * 1000, 1, `m${i}`);
+    for (const [t, events] of [
+      [255_000, 255], // from the start: 255 events
+      [3_600_000, 3600], // the latest: past the exact limit, a sketch estimate
+      [255_000 + 3_600_000, 3600 - 255], // after the last event: a window of 3345 events
+    ] as const) {
+      const d = core.read('v', { customer: 'c' }, t).d as number;
+      if (events < 256) expect(d).toBe(events);
+      else expect(Math.abs(d - events)).toBeLessThanOrEqual(3 * RELATIVE_STANDARD_ERROR * events);
+    }
+    // A window of 255 events ending at the latest event.
+    const late = coreWith({ d: { fn: 'approxCountDistinct', field: 'merchantId', window: '255s' } });
+    for (let i = 0; i < 600; i++) pay(late, i * 1000, 1, `m${i}`);
+    expect(late.read('v', { customer: 'c' }, 600_000).d).toBe(255);
+    expect(late.read('v', { customer: 'c' }, 300_000).d).toBe(255);
+  });
+
   it('keep approxCountDistinct exact-ish as new values arrive between reads near the latest event', () => {
     const core = coreWith({ d: { fn: 'approxCountDistinct', field: 'merchantId', window: '30d' } });
     for (let i = 0; i < 400; i++) pay(core, i * MINUTE, 1, `m${i % 30}`); // enough events for the sliding sketch
