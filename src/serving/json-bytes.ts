@@ -8,9 +8,14 @@ import { decimalLength, putDecimal } from '../ingest/decimal.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const NULL = asciiBytes('null');
 
 export class JsonBytes {
-  private bytes = Buffer.allocUnsafeSlow(1024);
+  /** The buffer written to: compiled writers store constant bytes into it after reserve() (which may replace it). */
+  bytes = Buffer.allocUnsafeSlow(1024);
   private length = 0;
   /** False once a character beyond ASCII was written: the text is then not what `text()` gives. */
   ascii = true;
@@ -54,12 +59,28 @@ export class JsonBytes {
   value(value: unknown): boolean {
     if (typeof value === 'number' && Number.isSafeInteger(value)) this.integer(value);
     else if (typeof value === 'string') this.string(value);
+    else if (Array.isArray(value)) this.array(value);
     else {
       const json = JSON.stringify(value);
       if (json === undefined) return false;
       this.json(json);
     }
     return true;
+  }
+
+  /** An array element by element (lastK's values), without JSON.stringify's string of the whole. */
+  private array(values: readonly unknown[]): void {
+    this.byte(OPEN_BRACKET);
+    for (let i = 0; i < values.length; i++) {
+      if (i > 0) this.byte(COMMA);
+      if (!this.value(values[i])) this.constant(NULL); // as JSON.stringify writes undefined in an array
+    }
+    this.byte(CLOSE_BRACKET);
+  }
+
+  private byte(code: number): void {
+    const at = this.reserve(1); // first: it may replace this.bytes
+    this.bytes[at] = code;
   }
 
   /** A safe integer in decimal (-0 as 0, as JSON.stringify writes it), by int32 arithmetic (decimal.ts). */
@@ -80,7 +101,7 @@ export class JsonBytes {
   }
 
   /** Room for `count` more bytes: their offset. */
-  private reserve(count: number): number {
+  reserve(count: number): number {
     const at = this.length;
     if (at + count > this.bytes.length) {
       const grown = Buffer.allocUnsafeSlow(Math.max(this.bytes.length * 2, at + count));

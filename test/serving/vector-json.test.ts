@@ -2,6 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileAnswerJson } from '../../src/serving/vector-json.js';
 
+/** A list with a hole at 1, which JSON writes as null. */
+const holed: unknown[] = [];
+holed[0] = 1;
+holed[2] = 3;
+
 const identifier = fc.stringMatching(/^[A-Za-z_$][\w$]{0,12}$/).filter((name) => name !== '__proto__');
 const value = fc.oneof(
   fc.double(),
@@ -28,6 +33,19 @@ const value = fc.oneof(
   fc.boolean(),
   fc.constant(null),
   fc.array(fc.double(), { maxLength: 3 }),
+  // lastK's lists, written element by element: undefined and holes are null in JSON, nested lists too.
+  fc.array(
+    fc.oneof(
+      fc.integer(),
+      fc.double(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.string({ unit: 'binary' }),
+      fc.array(fc.maxSafeInteger(), { maxLength: 2 }),
+    ),
+    { maxLength: 5 },
+  ),
+  fc.constant(holed),
   fc.record({ lat: fc.double(), lon: fc.double() }),
 );
 
@@ -101,6 +119,16 @@ describe('a view answer written by its compiled writer', () => {
       expect(write(key, 1, features)).toBe(
         JSON.stringify({ view: 'v', keys: { customer: key }, at: 1, features }),
       );
+  });
+
+  it('writes a list across the end of its first buffer, wherever a digit, a comma or a bracket falls on it', () => {
+    const list = Array.from({ length: 800 }, (_, i) => i % 10); // 1,600 bytes: one-byte writes cross 1,024
+    for (const key of ['c1', 'c12', 'c1'.repeat(490)]) {
+      const write = compileAnswerJson('v', 'customer', ['list'])!; // a new writer: its first buffer
+      expect(write(key, 1, { list })).toBe(
+        JSON.stringify({ view: 'v', keys: { customer: key }, at: 1, features: { list } }),
+      );
+    }
   });
 
   it('gives way to JSON.stringify for a missing value and for names that are not identifiers', () => {
