@@ -125,8 +125,8 @@ describe('core agrees with the reference implementation of semantics.md', () => 
     });
   });
 
-  // Long histories of one entity reach the tiles (> 64 events in a window), the distinct index's fast path and
-  // the sliding HyperLogLog (≥ 256 events), which short streams never touch.
+  // Long histories of one entity reach the tiles (> 64 events in a window), the distinct index and the sliding
+  // HyperLogLog (> 256 events in a window), which short streams never touch.
   it(`on ${LONG_RUNS} long histories of one entity`, () => {
     fc.assert(fc.property(longCaseArb, checkCase), { numRuns: LONG_RUNS, seed: 7, endOnFailure: true });
   });

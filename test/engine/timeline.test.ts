@@ -42,7 +42,7 @@ describe('as-of reads', () => {
     expect(core.read('v', { customer: 'c' }, 12 * MINUTE + 45_000)).toEqual({ n: 2 });
   });
 
-  it('count approxCountDistinct exactly in a window of fewer than 256 events, at the latest event and before', () => {
+  it('count approxCountDistinct exactly in a window of at most 256 events, at the latest event and before', () => {
     const core = coreWith({ d: { fn: 'approxCountDistinct', field: 'merchantId', window: '1h' } });
     // One new merchant a second, so that every window of the 1h holds distinct merchants only.
     for (let i = 0; i < 3600; i++) pay(core, i * 1000, 1, `m${i}`);

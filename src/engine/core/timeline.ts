@@ -22,12 +22,11 @@ import { SlidingHyperLogLog } from './sliding-hll.js';
 import { TileTrees } from './tile-trees.js';
 
 /**
- * approxCountDistinct counts a window of fewer events than this exactly, by a scan: 256 events scan in ~0.7 µs,
- * where an estimate costs ~1 µs over the 1,024 registers alone, and an exact count is within any error bound.
- * The choice depends on the window's events only, so reads of the same window give the same value on every
+ * approxCountDistinct counts a window of at most DISTINCT_SCAN_LIMIT events exactly, by a scan: 256 events scan
+ * in ~0.7 µs, where an estimate costs ~1 µs over the 1,024 registers alone, and an exact count is within any error
+ * bound. The choice depends on the window's events only, so reads of the same window give the same value on every
  * path. An entity's first read of a longer window builds a sliding sketch that inserts then keep up.
  */
-const APPROX_EXACT_BELOW = 256;
 /** How far ahead of a window's start the approxCountDistinct read cache begins (at most). */
 const HLL_CACHE_BAND_MS = 3_600_000;
 
@@ -670,7 +669,7 @@ export class Timeline {
   }
 
   /**
-   * approxCountDistinct. A window of fewer than APPROX_EXACT_BELOW events is counted exactly. A longer one
+   * approxCountDistinct. A window of at most DISTINCT_SCAN_LIMIT events is counted exactly. A longer one
    * reaching the latest event reads the sliding sketch through a cache: registers of the events from
    * `cache.start` (a little after this window's start) on, kept current by inserts; the few events between the
    * window's start and `cache.start` are added by a scan. As reads move forward in time the cache is rebuilt once
@@ -681,7 +680,7 @@ export class Timeline {
     const registers = shared.registers;
     const column = reader.catColumn;
     const { chunk, base } = this;
-    if (hi - lo < APPROX_EXACT_BELOW)
+    if (hi - lo <= DISTINCT_SCAN_LIMIT)
       return shared.distinctScan.count(chunk.categorical[column]!, base + lo, base + hi);
     let scanEnd = hi;
     if (hi === this.n) {
