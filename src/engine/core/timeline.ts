@@ -601,6 +601,15 @@ export class Timeline {
     }
   }
 
+  /** The entity's sliding sketch of `column`, built from its events at its first read, kept by inserts after. */
+  private newSlidingHll(column: number): SlidingHyperLogLog {
+    const extras = this.extrasToWrite;
+    extras.hlls ??= this.shared.layout.hllColumns.map(() => null);
+    const hll = this.buildSlidingHll(column);
+    extras.hlls[column] = hll;
+    return hll;
+  }
+
   private buildSlidingHll(column: number): SlidingHyperLogLog {
     const hll = new SlidingHyperLogLog();
     const { chunk, base } = this;
@@ -713,12 +722,7 @@ export class Timeline {
       return shared.distinctScan.count(chunk.categorical[column]!, base + lo, base + hi);
     let scanEnd = hi;
     if (hi === this.n) {
-      let hll = this.hlls?.[column] ?? null;
-      if (!hll) {
-        const extras = this.extrasToWrite;
-        extras.hlls ??= shared.layout.hllColumns.map(() => null);
-        hll = extras.hlls[column] = this.buildSlidingHll(column);
-      }
+      const hll = this.hlls?.[column] ?? this.newSlidingHll(column);
       const start = shared.starts[reader.window]!;
       const caches = (this.extrasToWrite.hllCaches ??= []);
       let cache = caches[reader.index];
