@@ -21,12 +21,6 @@ import { MIN_REGION, regionCapacity, Slab, type SlabChunk } from './slab.js';
 import { SlidingHyperLogLog } from './sliding-hll.js';
 import { TileTrees } from './tile-trees.js';
 
-/**
- * approxCountDistinct counts a window of at most DISTINCT_SCAN_LIMIT events exactly, by a scan: 256 events scan
- * in ~0.7 µs, where an estimate costs ~1 µs over the 1,024 registers alone, and an exact count is within any error
- * bound. The choice depends on the window's events only, so reads of the same window give the same value on every
- * path. An entity's first read of a longer window builds a sliding sketch that inserts then keep up.
- */
 /** How far ahead of a window's start the approxCountDistinct read cache begins (at most). */
 const HLL_CACHE_BAND_MS = 3_600_000;
 
@@ -707,11 +701,14 @@ export class Timeline {
   }
 
   /**
-   * approxCountDistinct. A window of at most DISTINCT_SCAN_LIMIT events is counted exactly. A longer one
-   * reaching the latest event reads the sliding sketch through a cache: registers of the events from
-   * `cache.start` (a little after this window's start) on, kept current by inserts; the few events between the
-   * window's start and `cache.start` are added by a scan. As reads move forward in time the cache is rebuilt once
-   * per band, not once per read. Other windows fill the registers by a scan.
+   * approxCountDistinct. A window of at most DISTINCT_SCAN_LIMIT events is counted exactly, by a scan: 256 events
+   * scan in ~0.7 µs, where an estimate costs ~1 µs over the 1,024 registers alone, and an exact count is within
+   * any error bound. The choice depends on the window's events only, so reads of the same window give the same
+   * value on every path. A longer window reaching the latest event reads the sliding sketch (built at the entity's
+   * first such read, kept by inserts after) through a cache: registers of the events from `cache.start` (a little
+   * after this window's start) on, kept current by inserts; the few events between the window's start and
+   * `cache.start` are added by a scan. As reads move forward in time the cache is rebuilt once per band, not once
+   * per read. Other windows fill the registers by a scan.
    */
   private approxDistinct(reader: AggregationReader, lo: number, hi: number): number {
     const shared = this.shared;
