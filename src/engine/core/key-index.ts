@@ -40,7 +40,7 @@ export class KeyIndex {
     return this.live;
   }
 
-  /** Entries appended so far, holes included: the bound for entryKey. */
+  /** Entries appended so far, holes included (squeezed out once they outnumber the live entries). */
   get entrySpan(): number {
     return this.appended;
   }
@@ -84,7 +84,7 @@ export class KeyIndex {
   }
 
   /** The key of entry `entry` (a new string), or null for a deleted one. */
-  entryKey(entry: number): string | null {
+  private entryKey(entry: number): string | null {
     const length = this.lengths[entry]!;
     if (length === DELETED) return null;
     const start = this.starts[entry]!;
