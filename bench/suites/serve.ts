@@ -4,13 +4,14 @@
  * written once to bench/data/. A server process builds its state from the log (apply_events_per_s, then its RSS),
  * then is loaded with random customers as of the latest event time:
  * - one vector per GET at a fixed 10k requests/s over 8 connections, on an open-loop schedule, from a second
- *   process (bench/open-loop-reads.ts), after a warm-up at the same rate. read_p99_ms_at_10k_rps is timed from
- *   the moment each request was due, so that waiting for a busy server counts; read_p99_from_send_ms_at_10k_rps
- *   from the moment it was written; server_read_p99_ms_at_10k_rps, request to response inside the server, from
- *   its own histogram; server_cpu_us_per_get_at_10k, the server process's CPU time (all threads, and the
- *   kernel's work for it) per request; generator_cpu_us_per_get_at_10k, the load generator's (it sleeps between
- *   requests, so that the server has a core to itself); late_wakeups_per_s_at_10k, how many of the generator's
- *   sleeps a second ended over 1 ms late (this VM's own stalls, which the server's threads meet too);
+ *   process (bench/open-loop-reads.c, compiled on first use: it needs a C compiler), after a warm-up at the same
+ *   rate. read_p99_ms_at_10k_rps is timed from the moment each request was due, so that waiting for a busy server
+ *   counts; read_p99_from_send_ms_at_10k_rps from the moment it was written; server_read_p99_ms_at_10k_rps,
+ *   request to response inside the server, from its own histogram; server_cpu_us_per_get_at_10k, the server
+ *   process's CPU time (all threads, and the kernel's work for it) per request; generator_cpu_us_per_get_at_10k,
+ *   the load generator's (it sleeps between requests, so that the server has a core to itself);
+ *   late_wakeups_per_s_at_10k, how many of the generator's waits a second ended over 1 ms late (this VM's own
+ *   stalls, which the server's threads meet too);
  * - floor_p99_ms_at_10k_rps, floor_cpu_us_per_get_at_10k and floor_late_wakeups_per_s_at_10k, right after: a
  *   bare fastify server answering a fixed vector, loaded the same way: what this machine's HTTP stack and load
  *   generator cost on their own, in about the same conditions;
@@ -21,15 +22,19 @@
  * the server applied).
  */
 
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
 import type { AppendRecord } from '../../src/log/log.js';
 import { startChild } from '../child.js';
 import { seededRandom } from '../fraud20.js';
+import { nativeTool } from '../native.js';
 import type { Metrics } from '../run.js';
+
+const execFileAsync = promisify(execFile);
 
 const CUSTOMERS = Number(process.env.BENCH_SERVE_CUSTOMERS ?? 1_000_000);
 const EVENTS = Number(process.env.BENCH_SERVE_EVENTS ?? 20_000_000);
@@ -139,7 +144,7 @@ async function openLoopReads(
   rate: number,
   at: number,
 ): Promise<OpenLoopResult> {
-  const { child, ...result } = await startChild<OpenLoopResult>('open-loop-reads', [
+  const args = [
     String(server.port),
     String(server.child.pid),
     String(rate),
@@ -149,9 +154,9 @@ async function openLoopReads(
     String(CUSTOMERS),
     String(at),
     '9',
-  ]);
-  await new Promise((resolve) => child.once('exit', resolve));
-  return result;
+  ];
+  const { stdout } = await execFileAsync(nativeTool('open-loop-reads'), args, { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout) as OpenLoopResult;
 }
 
 /** Vectors of BATCH_KEYS random customers per POST /v1/views/fraud20/batch, as fast as they go. */
