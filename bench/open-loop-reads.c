@@ -52,6 +52,8 @@
 #define USAGE                                                                                                   \
   "open-loop-reads <port> <serverPid> <requestsPerSecond> <warmUpSeconds> <seconds> <connections> <customers> " \
   "<at|-> <seed>"
+/** How long without any response before the generator gives up on the server. */
+#define NO_RESPONSE_MS 30000
 /** Room for one response: the serve suite's answers are ~500 bytes. */
 #define RESPONSE_MAX 65536
 
@@ -241,6 +243,7 @@ int main(int argc, char **argv) {
   prctl(PR_SET_TIMERSLACK, 1UL);
 
   char query[64] = "";
+  if (strlen(at) > 40) fail("<at> is epoch ms (or -)");
   if (strcmp(at, "-") != 0) snprintf(query, sizeof query, "?at=%s", at);
   request_starts = calloc(total + 1, sizeof *request_starts);
   request_bytes = malloc(total * (96 + strlen(query)));
@@ -277,26 +280,32 @@ int main(int argc, char **argv) {
    * connection is free to send it) and for responses. A response is seen as soon as it arrives.
    */
   long late_wake_ups = 0;
-  start_ms = clock_ms(CLOCK_MONOTONIC);
+  long completed_before = 0;
+  double progress_ms = clock_ms(CLOCK_MONOTONIC);
+  start_ms = progress_ms;
   double first_due_epoch_ms = clock_ms(CLOCK_REALTIME) + warm_up * interval_ms;
   for (;;) {
     double now = clock_ms(CLOCK_MONOTONIC);
     dispatch(now);
     if (completed >= total) break;
+    if (completed != completed_before) {
+      completed_before = completed;
+      progress_ms = now;
+    } else if (now - progress_ms > NO_RESPONSE_MS) {
+      fail("no response for 30 s: is the server stuck?");
+    }
     int free_connection = 0;
     for (int c = 0; c < connection_count; c++) free_connection |= !pool[c].busy;
-    struct timespec timeout, *wait_for = NULL;
-    double wait_ms = -1;
-    if (free_connection && next_to_send < total) {
-      wait_ms = fmax(0, start_ms + next_to_send * interval_ms - now);
-      timeout.tv_sec = (time_t)(wait_ms / 1000);
-      timeout.tv_nsec = (long)((wait_ms - timeout.tv_sec * 1000.0) * 1e6);
-      wait_for = &timeout;
-    }
-    int ready = ppoll(polled, connection_count, wait_for, NULL);
+    /* With every connection busy, wait for a response (checking for progress once a second). */
+    double wait_ms = 1000;
+    int scheduled = free_connection && next_to_send < total;
+    if (scheduled) wait_ms = fmax(0, start_ms + next_to_send * interval_ms - now);
+    struct timespec timeout = {.tv_sec = (time_t)(wait_ms / 1000)};
+    timeout.tv_nsec = (long)((wait_ms - timeout.tv_sec * 1000.0) * 1e6);
+    int ready = ppoll(polled, connection_count, &timeout, NULL);
     if (ready < 0 && errno != EINTR) fail("ppoll failed");
     /* The machine's own stalls, seen from here: waits (over the timed requests) that ended over 1 ms late. */
-    if (ready == 0 && wait_ms >= 0 && next_to_send > warm_up && clock_ms(CLOCK_MONOTONIC) - now - wait_ms > 1)
+    if (ready == 0 && scheduled && next_to_send > warm_up && clock_ms(CLOCK_MONOTONIC) - now - wait_ms > 1)
       late_wake_ups++;
     for (int c = 0; ready > 0 && c < connection_count; c++)
       if (polled[c].revents) receive(&pool[c]);
