@@ -45,7 +45,8 @@ const DAY = 86_400_000;
  * Each run ingests 100k events into the cached log (the freshness phase). Past this many beyond EVENTS, or when
  * the log is older than a day (reads are as of its latest event, and its 30 days would slide out of the windows),
  * it is written afresh: the state stays the issue's EVENTS over 30 days, not a log that grows run by run (it had
- * grown to 28.6M events over 86 runs, and the same 100k customers got a new payment in every run).
+ * grown to 29.2M events, and the same 100k customers got a new payment in every run). Counting opens the log:
+ * ~3 s at 20M events.
  */
 const MAX_INGESTED = EVENTS / 20;
 const MAX_AGE_MS = DAY;
