@@ -27,7 +27,7 @@
  * own stalls). With OPEN_LOOP_TRACE=<file>, also writes every timed request's latency from its due time, in
  * order, and the epoch time at which the first was due, to that file (JSON).
  *
- * Customers are drawn as bench/fraud20.ts's seededRandom (mulberry32) and the serve suite draw them:
+ * Customers are drawn as the serve suite draws them, with src/demo/random.ts's seededRandom (mulberry32):
  * floor(customers * random()^1.5).
  */
 #define _GNU_SOURCE
@@ -288,14 +288,18 @@ int main(int argc, char **argv) {
     double now = clock_ms(CLOCK_MONOTONIC);
     dispatch(now);
     if (completed >= total) break;
-    if (completed != completed_before) {
+    int free_connection = 0, busy_connection = 0;
+    for (int c = 0; c < connection_count; c++) {
+      free_connection |= !pool[c].busy;
+      busy_connection |= pool[c].busy;
+    }
+    /* Progress: a response came, or none is awaited (a slow schedule). */
+    if (completed != completed_before || !busy_connection) {
       completed_before = completed;
       progress_ms = now;
     } else if (now - progress_ms > NO_RESPONSE_MS) {
       fail("no response for 30 s: is the server stuck?");
     }
-    int free_connection = 0;
-    for (int c = 0; c < connection_count; c++) free_connection |= !pool[c].busy;
     /* With every connection busy, wait for a response (checking for progress once a second). */
     double wait_ms = 1000;
     int scheduled = free_connection && next_to_send < total;
