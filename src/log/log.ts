@@ -72,6 +72,12 @@ export interface Log {
     offset: number,
     maxBytes: number,
   ): Promise<RecordBytes | null>;
+  /**
+   * Optional (the embedded log has it: this process is its one writer): calls `listener` with the stream's name
+   * each time records of it become durable and readable, so that a reader can follow the log without polling it.
+   * Returns the function that stops the calls.
+   */
+  watch?(listener: (stream: string) => void): () => void;
   /** The offset the next record of a partition will get. */
   endOffset(stream: string, partition: number): number;
   partitions(stream: string): number;

@@ -245,6 +245,42 @@ describe('the embedded log', () => {
     await log.close();
   });
 
+  it('tells its watchers of each append once its records are readable, and stops when told', async () => {
+    const root = temp();
+    const log = await EmbeddedLog.open(root, { partitions: 3 });
+    const seen: { stream: string; readable: number }[] = [];
+    const readable = (stream: string) => {
+      let n = 0;
+      for (let p = 0; p < log.partitions(stream); p++) n += log.endOffset(stream, p);
+      return n;
+    };
+    const listener = (stream: string) => seen.push({ stream, readable: readable(stream) });
+    const stop = log.watch(listener);
+    const stopSecond = log.watch(listener); // the same function twice: two watchers
+    await log.append('payments', records(0, 30));
+    await log.append('refunds', records(0, 1));
+    await new Promise((resolve) => setImmediate(resolve));
+    // A call per partition written, for each watcher; every call sees all of its partition's records.
+    const payments = seen.filter((s) => s.stream === 'payments');
+    const partitionsWritten = new Set(records(0, 30).map((r) => partitionOf(r.key, 3))).size;
+    expect(payments).toHaveLength(2 * partitionsWritten);
+    expect(payments.at(-1)!.readable).toBe(30);
+    expect(seen.filter((s) => s.stream === 'refunds')).toEqual([
+      { stream: 'refunds', readable: 1 },
+      { stream: 'refunds', readable: 1 },
+    ]);
+    stopSecond();
+    seen.length = 0;
+    await log.append('payments', records(30, 1));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toEqual([{ stream: 'payments', readable: 31 }]);
+    stop();
+    await log.append('payments', records(31, 1));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toHaveLength(1);
+    await log.close();
+  });
+
   it('keeps consumer positions across restarts', async () => {
     const root = temp();
     let log = await EmbeddedLog.open(root, { partitions: 2 });

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { compileYaml } from '../../src/definitions/yaml.js';
 import { OnlineProcessor, RebuildingError } from '../../src/engine/online/processor.js';
 import { Intake } from '../../src/ingest/intake.js';
@@ -57,6 +57,29 @@ describe('online processor', () => {
     await changed.catchUp();
     expect(changed.status()).toMatchObject({ rebuilding: false, behind: 0, applied: 50 });
     expect(changed.read('risk', { customer: 'c1' }, at)).toEqual({ ...expected, count_2h: 50 });
+    await log.close();
+  });
+
+  it('follows the embedded log as the log tells it of new records, without polling, until stopped', async () => {
+    const riskPlan = plan(RISK_YAML);
+    const log = await EmbeddedLog.open(join(dir, 'follow-log'));
+    const intake = await Intake.open(riskPlan, log, { now: () => T0 + 10 * 3_600_000 });
+    const payments = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => ({
+        value: { paymentId: `p${from + i}`, customerId: 'c1', ts: T0 + (from + i) * 60_000, amount: 1 },
+      }));
+    await intake.ingest('payments', payments(0, 5));
+    const processor = await OnlineProcessor.open({ plan: riskPlan, log });
+    await processor.catchUp();
+    processor.start(3_600_000); // a timer would tick once an hour: only the log's word can apply what follows
+    await intake.ingest('payments', payments(5, 7)); // straight to the log: nobody calls notify()
+    await vi.waitFor(() => expect(processor.status()).toMatchObject({ applied: 12, behind: 0 }), {
+      timeout: 2_000,
+    });
+    await processor.stop();
+    await intake.ingest('payments', payments(12, 3));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(processor.status()).toMatchObject({ applied: 12, behind: 3 });
     await log.close();
   });
 });

@@ -57,6 +57,7 @@ export class EmbeddedLog implements Log {
   private readonly positions = new Map<string, Map<number, number>>();
   /** What recovery cut off when streams were opened (torn tails after a crash, corrupt bytes). */
   readonly recovery: RecoveryReport[] = [];
+  private readonly watchers = new Set<(stream: string) => void>();
   private closed = false;
 
   private constructor(
@@ -127,6 +128,9 @@ export class EmbeddedLog implements Log {
       Array.from({ length: partitions }, (_, p) =>
         Partition.open(join(dir, String(p)), {
           segmentBytes: this.options.segmentBytes,
+          onDurable: () => {
+            for (const watcher of this.watchers) watcher(name);
+          },
           ...(this.options.openForWrite ? { openForWrite: this.options.openForWrite } : {}),
         }),
       ),
@@ -230,6 +234,15 @@ export class EmbeddedLog implements Log {
       results[i] = { partition, offset: firstOffsets[partition]! + rank[i]!, sequence: sequences[i]! };
     }
     return results;
+  }
+
+  watch(listener: (stream: string) => void): () => void {
+    // Wrapped, so that the same function watching twice is two watchers, each stopped by its own call.
+    const watcher = (stream: string) => listener(stream);
+    this.watchers.add(watcher);
+    return () => {
+      this.watchers.delete(watcher);
+    };
   }
 
   private async partition(stream: string, partition: number): Promise<Partition> {

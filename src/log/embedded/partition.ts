@@ -37,6 +37,8 @@ export interface PartitionOptions {
   readonly segmentBytes: number;
   /** Opens the active segment for writing with these flags (tests inject failing disks here). */
   readonly openForWrite?: (path: string, flags: number) => Promise<FileHandle>;
+  /** Called (in a microtask) each time appended records become durable and readable: written, fsynced, indexed. */
+  readonly onDurable?: () => void;
 }
 
 /** What recovery found when a partition was opened. */
@@ -332,6 +334,8 @@ export class Partition {
       p.resolve(first);
       first += p.count;
     }
+    // In a microtask of its own: whatever the listener does, this writer's loop goes on.
+    if (this.options.onDurable) queueMicrotask(this.options.onDurable);
   }
 
   /** An fsync or write error: the writer stops for good (the OS may have lost the pages; retrying would lie). */
