@@ -76,10 +76,21 @@ describe('online processor', () => {
     await vi.waitFor(() => expect(processor.status()).toMatchObject({ applied: 12, behind: 0 }), {
       timeout: 2_000,
     });
+    // Appends to a stream it does not read (dead letters, idempotency records) do not wake it.
+    const catchUp = vi.spyOn(processor, 'catchUp');
+    await log.append('unread', [{ key: 'k', value: Buffer.from('x'), arrivalTime: T0 }]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(catchUp).not.toHaveBeenCalled();
+    await intake.ingest('payments', payments(12, 1));
+    await vi.waitFor(() => expect(catchUp).toHaveBeenCalled(), { timeout: 2_000 });
+    catchUp.mockRestore();
+    await vi.waitFor(() => expect(processor.status()).toMatchObject({ applied: 13, behind: 0 }), {
+      timeout: 2_000,
+    });
     await processor.stop();
-    await intake.ingest('payments', payments(12, 3));
+    await intake.ingest('payments', payments(13, 3));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(processor.status()).toMatchObject({ applied: 12, behind: 3 });
+    expect(processor.status()).toMatchObject({ applied: 13, behind: 3 });
     await log.close();
   });
 });

@@ -149,7 +149,11 @@ export class OnlineProcessor {
   start(intervalMs = 5): void {
     if (this.timer || this.unwatch) return;
     if (this.log.watch) {
-      this.unwatch = this.log.watch(() => this.notify());
+      // Only the streams and tables it reads: dead letters and idempotency records are appended to the log too.
+      const read = new Set(this.sources.map((source) => source.name));
+      this.unwatch = this.log.watch((stream) => {
+        if (read.has(stream)) this.notify();
+      });
       return;
     }
     this.timer = setInterval(() => void this.catchUp().catch(() => {}), intervalMs);
