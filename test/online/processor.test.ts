@@ -93,4 +93,39 @@ describe('online processor', () => {
     expect(processor.status()).toMatchObject({ applied: 13, behind: 3 });
     await log.close();
   });
+
+  it('skips a checkpoint when nothing was applied since the one on disk, and writes one as soon as something was', async () => {
+    const riskPlan = plan(RISK_YAML);
+    const log = await EmbeddedLog.open(join(dir, 'skip-log'));
+    const checkpoints = new CheckpointStore(join(dir, 'skip-state'));
+    const intake = await Intake.open(riskPlan, log, { now: () => T0 + 10 * 3_600_000 });
+    const payment = (i: number) => ({
+      value: { paymentId: `p${i}`, customerId: 'c1', ts: T0 + i * 60_000, amount: 1 },
+    });
+    await intake.ingest('payments', [payment(0), payment(1)]);
+    const first = await OnlineProcessor.open({ plan: riskPlan, log, checkpoints });
+    await first.catchUp();
+    expect(await first.checkpoint()).toBeGreaterThan(0); // built from the log: nothing on disk holds it
+    const writtenAt = first.status().lastCheckpointAt;
+    expect(await first.checkpoint()).toBe(0); // nothing applied since
+    expect(first.status().lastCheckpointAt).toBe(writtenAt);
+    await intake.ingest('payments', [payment(2)]);
+    await first.catchUp();
+    expect(await first.checkpoint()).toBeGreaterThan(0);
+
+    const restored = await OnlineProcessor.open({ plan: riskPlan, log, checkpoints });
+    await restored.catchUp();
+    expect(restored.status()).toMatchObject({ restoredFrom: 'checkpoint', applied: 0 });
+    expect(await restored.checkpoint()).toBe(0); // the checkpoint it was restored from is its state
+    await intake.ingest('payments', [payment(3)]);
+    await restored.catchUp();
+    expect(await restored.checkpoint()).toBeGreaterThan(0);
+    const again = await OnlineProcessor.open({ plan: riskPlan, log, checkpoints });
+    await again.catchUp();
+    expect(again.status().applied).toBe(0); // the last checkpoint held all four payments
+    expect(again.read('risk', { customer: 'c1' }, T0 + 3_600_000)).toEqual(
+      restored.read('risk', { customer: 'c1' }, T0 + 3_600_000),
+    );
+    await log.close();
+  });
 });
