@@ -16,7 +16,11 @@ const checkpoint: Checkpoint = {
   // The store does not look inside the snapshot: any structured-cloneable value with typed arrays stands for one.
   snapshot: {
     groups: {
-      risk: { keys: ['c1', 'c2', 'ç3'], counts: new Int32Array([2, 1, 0]), times: new Float64Array([1, 2.5, -0]) },
+      risk: {
+        keys: ['c1', 'c2', 'ç3'],
+        counts: new Int32Array([2, 1, 0]),
+        times: new Float64Array([1, 2.5, -0]),
+      },
     },
   } as unknown as CoreSnapshot,
   watermarks: { payments: 1_790_000_000_000 },
