@@ -314,8 +314,8 @@ export class OnlineProcessor {
    * applied. Checkpoints are written one at a time; resolves with the bytes written, 0 when nothing was applied
    * since the checkpoint on disk was taken (it holds this very state).
    *
-   * Why skip: encoding holds the event loop (~7 s at the serve benchmark's 1M customers and 20M events), and a
-   * server that only reads would otherwise stall its reads that long every checkpoint interval.
+   * Why skip: encoding holds the event loop (2.9–5.6 s at the serve benchmark's 1M customers and 20M events,
+   * measured), and a server that only reads would otherwise stall its reads that long every checkpoint interval.
    */
   checkpoint(): Promise<number> {
     const store = this.options.checkpoints;
