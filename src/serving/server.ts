@@ -217,10 +217,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         pending += items.length;
         try {
           const result: IngestResult = await intake.ingest(stream, items, { lines });
-          if (result.accepted && options.processor) {
-            if (result.durableEnds) options.processor.acknowledged(stream, result.durableEnds);
-            options.processor.notify();
-          }
+          // For freshness only: a started processor was told by the log as soon as these records were durable.
+          if (result.accepted && result.durableEnds)
+            options.processor?.acknowledged(stream, result.durableEnds);
           metrics.eventsAccepted.inc({ stream }, result.accepted);
           if (result.duplicates) metrics.eventsDuplicate.inc({ stream }, result.duplicates);
           for (const r of result.rejected) metrics.eventsRejected.inc({ stream, reason: r.reason });

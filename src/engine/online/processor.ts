@@ -163,7 +163,7 @@ export class OnlineProcessor {
     this.timer.unref();
   }
 
-  /** New records were acknowledged: apply them now rather than at the next tick. */
+  /** New records are readable: apply them now (the log's watch calls this; a polled log waits for the tick). */
   notify(): void {
     void this.catchUp().catch(() => {});
   }
