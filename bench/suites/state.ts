@@ -142,9 +142,14 @@ export async function run(log: (line: string) => void): Promise<Metrics> {
       parts.push(value as Buffer);
     }
     const events = counts.reduce((a, b) => a + b, 0);
+    const keyLengths = Int32Array.from(keys, (key) => key.length);
+    const keyChars = new Uint16Array(keyLengths.reduce((a, b) => a + b, 0));
+    let charAt = 0;
+    for (const key of keys) for (let i = 0; i < key.length; i++) keyChars[charAt++] = key.charCodeAt(i);
     const snapshot: GroupSnapshot = {
       dictionaries: core.snapshot().groups.fraud20!.dictionaries,
-      keys,
+      keyChars,
+      keyLengths,
       counts: Int32Array.from(counts),
       times: new Float64Array(events),
       seqs: new Float64Array(events),

@@ -94,6 +94,57 @@ describe('online processor', () => {
     await log.close();
   });
 
+  it('copies a checkpoint in steps with the event loop free between them, holding back applies until it is taken', async () => {
+    const riskPlan = plan(RISK_YAML);
+    const log = await EmbeddedLog.open(join(dir, 'steps-log'));
+    const checkpoints = new CheckpointStore(join(dir, 'steps-state'));
+    const intake = await Intake.open(riskPlan, log, { now: () => T0 + 10 * 3_600_000 });
+    const payments = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => ({
+        value: {
+          paymentId: `p${from + i}`,
+          customerId: `c${(from + i) % 60}`,
+          ts: T0 + (from + i) * 60_000,
+          amount: i,
+        },
+      }));
+    await intake.ingest('payments', payments(0, 120));
+    const processor = await OnlineProcessor.open({ plan: riskPlan, log, checkpoints, checkpointStep: 1 });
+    await processor.catchUp();
+    // Counts the turns of the event loop until the checkpoint's manifest is encoded: one entity per step.
+    let turns = 0;
+    let encodedAfter = -1;
+    let spinning = true;
+    const spin = () => {
+      turns++;
+      if (spinning) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const encode = checkpoints.encode.bind(checkpoints);
+    vi.spyOn(checkpoints, 'encode').mockImplementation((checkpoint) => {
+      encodedAfter = turns;
+      return encode(checkpoint);
+    });
+    const written = processor.checkpoint();
+    // Records that arrive meanwhile are applied after the copy, not into it.
+    await intake.ingest('payments', payments(120, 30));
+    processor.notify();
+    expect(await written).toBeGreaterThan(0);
+    spinning = false;
+    expect(encodedAfter).toBeGreaterThanOrEqual(60); // 60 customers, a turn between steps
+    await processor.catchUp();
+    expect(processor.status()).toMatchObject({ behind: 0 });
+    const at = T0 + 3 * 3_600_000;
+    const restored = await OnlineProcessor.open({ plan: riskPlan, log, checkpoints });
+    expect(restored.status()).toMatchObject({ restoredFrom: 'checkpoint', behind: 30 });
+    await restored.catchUp();
+    for (let c = 0; c < 60; c++)
+      expect(restored.read('risk', { customer: `c${c}` }, at)).toEqual(
+        processor.read('risk', { customer: `c${c}` }, at),
+      );
+    await log.close();
+  });
+
   it('skips a checkpoint when nothing was applied since the one on disk, and writes one as soon as something was', async () => {
     const riskPlan = plan(RISK_YAML);
     const log = await EmbeddedLog.open(join(dir, 'skip-log'));

@@ -4,6 +4,7 @@
  * Pure: no I/O, no clock; time is always an argument.
  */
 import type { Plan } from '../../definitions/plan.js';
+import { finish } from '../../util/steps.js';
 import type { CoreEvent } from './event.js';
 import { type DecodedRows, FeatureGroupEngine, type GroupSnapshot } from './group-engine.js';
 import { keyString } from './keys.js';
@@ -104,8 +105,19 @@ export class Core {
 
   /** The whole state as plain data (typed arrays inside), for checkpoints; carries the plan's hash. */
   snapshot(): CoreSnapshot {
+    return finish(this.snapshotSteps(Number.POSITIVE_INFINITY, false));
+  }
+
+  /**
+   * snapshot() in steps of at most `entitiesPerStep` entities, yielding between steps (the state must not change
+   * until it is done); with `evictIdle`, evictIdle() is done in the same steps (FeatureGroupEngine.snapshotSteps).
+   */
+  *snapshotSteps(entitiesPerStep: number, evictIdle: boolean): Generator<void, CoreSnapshot, void> {
     const groups: Record<string, GroupSnapshot> = {};
-    for (const [name, group] of this.groups) groups[name] = group.snapshot();
+    for (const [name, group] of this.groups) {
+      groups[name] = yield* group.snapshotSteps(entitiesPerStep, evictIdle);
+      yield;
+    }
     return { planHash: this.plan.hash, groups, tables: this.tables.snapshot() };
   }
 

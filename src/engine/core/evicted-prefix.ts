@@ -61,9 +61,13 @@ export class EvictedPrefix {
     }
   }
 
+  /**
+   * The prefix as plain data. Its typed arrays do not change afterwards (checkpoints write them after applies have
+   * resumed): the summaries are copied; a row's arrays are never changed once made.
+   */
   snapshot(): PrefixSnapshot {
-    const { before, count, firstTime, lastTime, summaries, firstRows, lastRows } = this;
-    return { before, count, firstTime, lastTime, summaries, firstRows, lastRows };
+    const { before, count, firstTime, lastTime, firstRows, lastRows } = this;
+    return { before, count, firstTime, lastTime, summaries: this.summaries.slice(), firstRows, lastRows };
   }
 
   /**

@@ -22,6 +22,27 @@ const DELETED = -1;
 /** The chars array is indexed by int32 offsets. */
 const MAX_CHARS = 2 ** 31 - 1;
 
+/** Keys copied out in order: key k is the `lengths[k]` code units of `chars` after those of keys 0 … k − 1. */
+export interface PackedKeys {
+  readonly chars: Uint16Array;
+  readonly lengths: Int32Array;
+  /** Keys and code units written so far. */
+  count: number;
+  charCount: number;
+}
+
+/** The string of code units chars[start, start + length). */
+export function keyFromChars(chars: Uint16Array, start: number, length: number): string {
+  // fromCharCode takes its arguments on the stack: long keys go in pieces.
+  let key = '';
+  for (let at = 0; at < length; at += 8192)
+    key += String.fromCharCode.apply(
+      null,
+      chars.subarray(start + at, start + Math.min(length, at + 8192)) as unknown as number[],
+    );
+  return key;
+}
+
 export class KeyIndex {
   /** Entry number + 1 per slot (0: empty); a power of two in size, at most half full. */
   private slots = new Int32Array(1024);
@@ -86,22 +107,43 @@ export class KeyIndex {
   /** The key of entry `entry` (a new string), or null for a deleted one. */
   private entryKey(entry: number): string | null {
     const length = this.lengths[entry]!;
-    if (length === DELETED) return null;
-    const start = this.starts[entry]!;
-    // fromCharCode takes its arguments on the stack: long keys go in pieces.
-    let key = '';
-    for (let at = 0; at < length; at += 8192)
-      key += String.fromCharCode.apply(
-        null,
-        this.chars.subarray(start + at, start + Math.min(length, at + 8192)) as unknown as number[],
-      );
-    return key;
+    return length === DELETED ? null : keyFromChars(this.chars, this.starts[entry]!, length);
   }
 
-  /** Calls `visit` with every live entry's value, in insertion order (no key strings made). */
-  forEachValue(visit: (value: number) => void): void {
-    for (let entry = 0; entry < this.appended; entry++)
+  /**
+   * Calls `visit` with every live entry's value, in insertion order (no key strings made); or with those among
+   * entries [from, to) of that order (`entrySpan` entries in all, holes included), for work done in steps.
+   */
+  forEachValue(visit: (value: number) => void, from = 0, to = this.appended): void {
+    const end = Math.min(to, this.appended);
+    for (let entry = from; entry < end; entry++)
       if (this.lengths[entry] !== DELETED) visit(this.values[entry]!);
+  }
+
+  /** UTF-16 code units of all live keys (the size of a PackedKeys' `chars` that holds them all). */
+  get liveChars(): number {
+    let chars = 0;
+    for (let entry = 0; entry < this.appended; entry++)
+      if (this.lengths[entry] !== DELETED) chars += this.lengths[entry]!;
+    return chars;
+  }
+
+  /**
+   * Appends the keys of the live entries among entries [from, to) of the insertion order to `into`, calling `visit`
+   * with each one's value after its key: copies for snapshots, in steps, without making a string per key.
+   */
+  packKeys(from: number, to: number, into: PackedKeys, visit: (value: number) => void): void {
+    const { chars, lengths } = into;
+    const end = Math.min(to, this.appended);
+    for (let entry = from; entry < end; entry++) {
+      const length = this.lengths[entry]!;
+      if (length === DELETED) continue;
+      const start = this.starts[entry]!;
+      for (let i = 0; i < length; i++) chars[into.charCount + i] = this.chars[start + i]!;
+      into.charCount += length;
+      lengths[into.count++] = length;
+      visit(this.values[entry]!);
+    }
   }
 
   /** Every key with its value, in insertion order. */
