@@ -111,13 +111,19 @@ export class KeyIndex {
   }
 
   /**
-   * Calls `visit` with every live entry's value, in insertion order (no key strings made); or with those among
-   * entries [from, to) of that order (`entrySpan` entries in all, holes included), for work done in steps.
+   * Calls `visit` with every live entry's value (and entry number), in insertion order, no key strings made; or
+   * with those among entries [from, to) of that order (`entrySpan` entries in all, holes included), for work done
+   * in steps.
    */
-  forEachValue(visit: (value: number) => void, from = 0, to = this.appended): void {
+  forEachValue(visit: (value: number, entry: number) => void, from = 0, to = this.appended): void {
     const end = Math.min(to, this.appended);
     for (let entry = from; entry < end; entry++)
-      if (this.lengths[entry] !== DELETED) visit(this.values[entry]!);
+      if (this.lengths[entry] !== DELETED) visit(this.values[entry]!, entry);
+  }
+
+  /** The value of a live entry (forEachValue gives entry numbers; they hold until the next `set`). */
+  valueAt(entry: number): number {
+    return this.values[entry]!;
   }
 
   /** UTF-16 code units of all live keys (the size of a PackedKeys' `chars` that holds them all). */
@@ -128,22 +134,14 @@ export class KeyIndex {
     return chars;
   }
 
-  /**
-   * Appends the keys of the live entries among entries [from, to) of the insertion order to `into`, calling `visit`
-   * with each one's value after its key: copies for snapshots, in steps, without making a string per key.
-   */
-  packKeys(from: number, to: number, into: PackedKeys, visit: (value: number) => void): void {
-    const { chars, lengths } = into;
-    const end = Math.min(to, this.appended);
-    for (let entry = from; entry < end; entry++) {
-      const length = this.lengths[entry]!;
-      if (length === DELETED) continue;
-      const start = this.starts[entry]!;
-      for (let i = 0; i < length; i++) chars[into.charCount + i] = this.chars[start + i]!;
-      into.charCount += length;
-      lengths[into.count++] = length;
-      visit(this.values[entry]!);
-    }
+  /** Appends a live entry's key to `into` (snapshots: no string made). */
+  packKey(entry: number, into: PackedKeys): void {
+    const length = this.lengths[entry]!;
+    const start = this.starts[entry]!;
+    const { chars } = into;
+    for (let i = 0; i < length; i++) chars[into.charCount + i] = this.chars[start + i]!;
+    into.charCount += length;
+    into.lengths[into.count++] = length;
   }
 
   /** Every key with its value, in insertion order. */

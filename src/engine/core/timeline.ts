@@ -17,7 +17,7 @@ import { type AggregationReader, type ColumnRef, emptyValue, type TimelineLayout
 import { DDSketch } from './operators/ddsketch.js';
 import { estimateFromRegisters, REGISTERS, rankOf, registerOf } from './operators/hyperloglog.js';
 import * as summary from './operators/numeric-summary.js';
-import { MIN_REGION, regionCapacity, Slab, type SlabChunk } from './slab.js';
+import { CHUNK_UNITS, MIN_REGION, regionCapacity, Slab, type SlabChunk } from './slab.js';
 import { SlidingHyperLogLog } from './sliding-hll.js';
 import { TileTrees } from './tile-trees.js';
 
@@ -140,6 +140,14 @@ export class GroupShared {
     this.summaries = new Float64Array(Math.max(1, layout.summarySlots.length) * summary.WIDTH);
     this.starts = new Float64Array(layout.windows.length);
     this.lows = new Int32Array(layout.windows.length);
+  }
+
+  /**
+   * How many MIN_REGION-sized places the slab's chunks span. Each entity's region starts at its own place
+   * (Timeline.regionPlace), so entities can be visited in the order of their events in memory.
+   */
+  get regionPlaces(): number {
+    return (this.slab.chunks.length * CHUNK_UNITS) / MIN_REGION;
   }
 }
 
@@ -290,6 +298,11 @@ export class Timeline {
 
   get n(): number {
     return this.shared.entities.n[this.entity]!;
+  }
+
+  /** Where the entity's region starts, in MIN_REGION-sized places (< GroupShared.regionPlaces; one per entity). */
+  get regionPlace(): number {
+    return this.address / MIN_REGION;
   }
 
   private set n(value: number) {
