@@ -18,6 +18,10 @@
  * - GETs as fast as they go (get_vectors_per_s), batches of 100 keys as fast as they go (vectors_per_s), both
  *   with autocannon;
  * - 5k reads/s while 10k events/s are ingested (freshness_p99_ms, from the server's freshness histogram);
+ * - GETs at 10k requests/s again, open loop, while the server writes a checkpoint of its state (as `tributary
+ *   serve` does every minute when it applied something): read_p99_ms_at_10k_rps_checkpointing and its p999 and
+ *   max over the phase, checkpoint_s, checkpoint_bytes, and checkpoint_event_loop_max_ms, the longest the
+ *   server's event loop was held meanwhile;
  * The ingested events stay in the cached log: each run adds 100k events to it (apply_events_per_s counts what
  * the server applied), until ensureLog writes it afresh.
  */
@@ -337,10 +341,25 @@ export async function run(log: (line: string) => void): Promise<Metrics> {
       ingestLoad(server.port, 10_000),
     ]);
     const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+    log(`GET reads at 10,000 requests/s while the server writes a checkpoint…`);
+    // The checkpoint starts a second into the measured part of the phase (after the generator's warm-up).
+    const [checkpointing, checkpoint] = await Promise.all([
+      openLoopReads(server, 10_000, at),
+      new Promise((resolve) => setTimeout(resolve, (Math.min(SECONDS, 3) + 1) * 1000)).then(
+        async () =>
+          (await (
+            await fetch(`http://127.0.0.1:${server.port}/bench/checkpoint`, { method: 'POST' })
+          ).json()) as { bytes: number; seconds: number; eventLoopMaxMs: number },
+      ),
+    ]);
+    log(
+      `  checkpoint: ${(checkpoint.bytes / 1e6).toFixed(0)} MB in ${checkpoint.seconds.toFixed(1)} s; event loop held ≤ ${checkpoint.eventLoopMaxMs.toFixed(0)} ms`,
+    );
     const notOk = (r: OpenLoopResult) => r.requests - (r.statuses['200'] ?? 0);
     const errors =
       notOk(fixed) +
       notOk(floor) +
+      notOk(checkpointing) +
       max.non2xx +
       batches.non2xx +
       mixedReads.non2xx +
@@ -371,6 +390,12 @@ export async function run(log: (line: string) => void): Promise<Metrics> {
       freshness_p99_ms: histogramP99(metrics, 'tributary_freshness_seconds') * 1000,
       ingested_events_per_s: ingest.requests.average * 100,
       reads_per_s_while_ingesting: mixedReads.requests.average,
+      read_p99_ms_at_10k_rps_checkpointing: checkpointing.fromDue.p99,
+      read_p999_ms_at_10k_rps_checkpointing: checkpointing.fromDue.p999,
+      read_max_ms_at_10k_rps_checkpointing: checkpointing.fromDue.max,
+      checkpoint_s: checkpoint.seconds,
+      checkpoint_bytes: checkpoint.bytes,
+      checkpoint_event_loop_max_ms: checkpoint.eventLoopMaxMs,
       failed_requests: errors,
     };
   } finally {

@@ -58,10 +58,13 @@ const DECODER_MIN_BACKLOG = 20_000;
 const DECODE_BYTES = 2 * 1024 * 1024;
 const DECODE_AHEAD = 3;
 /**
- * Entities a checkpoint copies per step, the event loop free between steps: ~1 ms at the serve benchmark's scale
- * (20 events each; memory-bound: each entity's events are a few cache misses away from the last one's).
+ * Entities a checkpoint copies per step, the event loop free between steps: ~0.1–0.25 ms at the serve benchmark's
+ * scale (20 events each). Short, because a client on few connections gets one answer per connection between two
+ * steps: under the benchmark's 10k GETs/s on 8 connections, steps of 512 entities (~0.5–1 ms) let requests queue
+ * up behind their schedule by 0.46–0.65 s (p99 over the phase); 128 kept that p99 at 5–14 ms, and 32 did no
+ * better (8–23 ms, same machine and hour).
  */
-const CHECKPOINT_STEP = 512;
+const CHECKPOINT_STEP = 128;
 
 export class OnlineProcessor {
   readonly core: Core;
