@@ -7,7 +7,7 @@
  * benchmark's server, a Map of a million customer keys adds ~0.2 ms to every scavenge pause, and those pauses
  * are the read latency's tail (docs/serving.md). Here the whole index is a handful of typed arrays.
  *
- * Entries keep the order of insertion, as a Map does (snapshots write entities in that order): a deleted entry
+ * Entries keep the order of insertion, as a Map does (for `entries()` and steps over entry ranges): a deleted entry
  * leaves a hole that is skipped, and the holes are squeezed out once they outnumber the live entries.
  */
 
