@@ -94,51 +94,54 @@ describe('online processor', () => {
     await log.close();
   });
 
-  it('copies a checkpoint in steps with the event loop free between them, holding back applies until it is taken', async () => {
+  it('copies a checkpoint in steps with the event loop free between them, applying records during the copy but not into it', async () => {
     const riskPlan = plan(RISK_YAML);
     const log = await EmbeddedLog.open(join(dir, 'steps-log'));
     const checkpoints = new CheckpointStore(join(dir, 'steps-state'));
     const intake = await Intake.open(riskPlan, log, { now: () => T0 + 10 * 3_600_000 });
+    const CUSTOMERS = 600;
     const payments = (from: number, count: number) =>
       Array.from({ length: count }, (_, i) => ({
         value: {
           paymentId: `p${from + i}`,
-          customerId: `c${(from + i) % 60}`,
-          ts: T0 + (from + i) * 60_000,
+          customerId: `c${(from + i) % CUSTOMERS}`,
+          ts: T0 + (from + i) * 1_000,
           amount: i,
         },
       }));
-    await intake.ingest('payments', payments(0, 120));
+    await intake.ingest('payments', payments(0, 2 * CUSTOMERS));
     const processor = await OnlineProcessor.open({ plan: riskPlan, log, checkpoints, checkpointStep: 1 });
     await processor.catchUp();
+    // Durable but not applied yet (the processor is not started): applied only when asked, below.
+    await intake.ingest('payments', payments(2 * CUSTOMERS, 30));
+    expect(processor.status().behind).toBe(30);
     // Counts the turns of the event loop until the checkpoint's manifest is encoded: one entity per step.
     let turns = 0;
-    let encodedAfter = -1;
     let spinning = true;
     const spin = () => {
       turns++;
       if (spinning) setImmediate(spin);
     };
     setImmediate(spin);
+    let atEncode = { turns: -1, behind: -1 };
     const encode = checkpoints.encode.bind(checkpoints);
     vi.spyOn(checkpoints, 'encode').mockImplementation((checkpoint) => {
-      encodedAfter = turns;
+      atEncode = { turns, behind: processor.status().behind };
       return encode(checkpoint);
     });
     const written = processor.checkpoint();
-    // Records that arrive meanwhile are applied after the copy, not into it.
-    await intake.ingest('payments', payments(120, 30));
-    processor.notify();
+    // Queued behind the checkpoint's first steps, which fix the state and its positions; run during the copy.
+    const applied = processor.catchUp();
     expect(await written).toBeGreaterThan(0);
+    await applied;
     spinning = false;
-    expect(encodedAfter).toBeGreaterThanOrEqual(60); // 60 customers, a turn between steps
-    await processor.catchUp();
-    expect(processor.status()).toMatchObject({ behind: 0 });
+    expect(atEncode.turns).toBeGreaterThanOrEqual(CUSTOMERS); // a turn between steps
+    expect(atEncode.behind).toBe(0); // the 30 records were applied while the state was being copied
     const at = T0 + 3 * 3_600_000;
     const restored = await OnlineProcessor.open({ plan: riskPlan, log, checkpoints });
-    expect(restored.status()).toMatchObject({ restoredFrom: 'checkpoint', behind: 30 });
+    expect(restored.status()).toMatchObject({ restoredFrom: 'checkpoint', behind: 30 }); // not into it
     await restored.catchUp();
-    for (let c = 0; c < 60; c++)
+    for (let c = 0; c < CUSTOMERS; c++)
       expect(restored.read('risk', { customer: `c${c}` }, at)).toEqual(
         processor.read('risk', { customer: `c${c}` }, at),
       );

@@ -109,16 +109,19 @@ export class Core {
   }
 
   /**
-   * snapshot() in steps of at most `entitiesPerStep` entities, yielding between steps (the state must not change
-   * until it is done); with `evictIdle`, evictIdle() is done in the same steps (FeatureGroupEngine.snapshotSteps).
+   * snapshot() in steps of about `entitiesPerStep` entities. Steps that yield `true` need the state unchanged
+   * (the online processor holds back its applies); once a step yields `false`, the state may change between steps,
+   * and the snapshot is still of the state as it was then (FeatureGroupEngine.beginSnapshot). With `evictIdle`,
+   * evictIdle() is done in the first steps.
    */
-  *snapshotSteps(entitiesPerStep: number, evictIdle: boolean): Generator<void, CoreSnapshot, void> {
+  *snapshotSteps(entitiesPerStep: number, evictIdle: boolean): Generator<boolean, CoreSnapshot, void> {
+    const copies: [string, Generator<false, GroupSnapshot, void>][] = [];
+    for (const [name, group] of this.groups)
+      copies.push([name, yield* group.beginSnapshot(entitiesPerStep, evictIdle)]);
+    const tables = this.tables.snapshot();
     const groups: Record<string, GroupSnapshot> = {};
-    for (const [name, group] of this.groups) {
-      groups[name] = yield* group.snapshotSteps(entitiesPerStep, evictIdle);
-      yield;
-    }
-    return { planHash: this.plan.hash, groups, tables: this.tables.snapshot() };
+    for (const [name, copy] of copies) groups[name] = yield* copy;
+    return { planHash: this.plan.hash, groups, tables };
   }
 
   /** Loads a snapshot of the same plan into this (empty) core. */

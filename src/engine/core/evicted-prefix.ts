@@ -62,12 +62,20 @@ export class EvictedPrefix {
   }
 
   /**
-   * The prefix as plain data. Its typed arrays do not change afterwards (checkpoints write them after applies have
-   * resumed): the summaries are copied; a row's arrays are never changed once made.
+   * The prefix as plain data, which does not change afterwards (checkpoints copy state while applies go on): the
+   * summaries and the lists of rows are copied; a row is never changed once made.
    */
   snapshot(): PrefixSnapshot {
-    const { before, count, firstTime, lastTime, firstRows, lastRows } = this;
-    return { before, count, firstTime, lastTime, summaries: this.summaries.slice(), firstRows, lastRows };
+    const { before, count, firstTime, lastTime } = this;
+    return {
+      before,
+      count,
+      firstTime,
+      lastTime,
+      summaries: this.summaries.slice(),
+      firstRows: this.firstRows.map((rows) => [...rows]),
+      lastRows: this.lastRows.map((rows) => [...rows]),
+    };
   }
 
   /**

@@ -107,6 +107,8 @@ export class FeatureGroupEngine {
   private readonly shared: GroupShared;
   /** Entity numbers by key, in order of arrival (snapshots keep it), off the heap (key-index.ts). */
   private readonly entities = new KeyIndex();
+  /** While a snapshot is being copied: called before an entity's events change (beginSnapshot). */
+  private beforeWrite: ((entity: number) => void) | null = null;
   /** The one cursor over this group's timelines, pointed at each entity in turn. */
   private readonly timeline: Timeline;
   private readonly keyField: string;
@@ -149,7 +151,10 @@ export class FeatureGroupEngine {
   /** The cursor at `key`'s timeline, made (with room for `capacity` events) when the key is new. */
   private timelineOf(key: string, capacity: number): Timeline {
     const entity = this.entities.get(key);
-    if (entity !== ABSENT) return this.timeline.at(entity);
+    if (entity !== ABSENT) {
+      if (this.beforeWrite !== null) this.beforeWrite(entity);
+      return this.timeline.at(entity);
+    }
     this.timeline.create(capacity);
     this.entities.set(key, this.timeline.entity);
     return this.timeline;
@@ -182,6 +187,7 @@ export class FeatureGroupEngine {
   evictIdle(): void {
     if (this.retentionHorizonMs === null) return;
     this.entities.forEachValue((entity) => {
+      if (this.beforeWrite !== null) this.beforeWrite(entity);
       const timeline = this.timeline.at(entity);
       if (timeline.oldestTime < this.cutoff) this.evict(timeline);
     });
@@ -367,32 +373,49 @@ export class FeatureGroupEngine {
   }
 
   /**
-   * The group's state as plain data, for checkpoints (the dictionaries' values and every entity's events), taken in
-   * steps of about `entitiesPerStep` entities: the generator yields between steps and returns the snapshot. The
-   * state must not change until it is done (the online processor holds back its applies meanwhile). With
-   * `evictIdle`, each entity first evicts what it holds past the retention cutoff (evictIdle(), in the same steps).
+   * Starts a snapshot of the group's state as plain data, for checkpoints (the dictionaries' values and every
+   * entity's events), in two parts:
+   * - this generator, whose steps yield `true`: the state must not change until it returns (the online processor
+   *   holds back its applies). It notes each entity's place in the output and allocates the columns. With
+   *   `evictIdle`, each entity first evicts what it holds past the retention cutoff (evictIdle(), in these steps).
+   * - the generator it returns, whose steps yield `false`: it copies the entities, and the state may change
+   *   between its steps. An entity about to change that is not copied yet is copied first (timelineOf and
+   *   evictIdle, the only ways to an entity's events for writing, ask). It returns the state as it was when the
+   *   first part returned.
    *
-   * Why in steps: at the serve benchmark's scale (1M entities, 20M events) the copy takes seconds, and a server
-   * must go on answering reads while it checkpoints. Entities are copied in the order of their regions in the
-   * slab, not in the order they arrived: each one's events are then next to the last one's, and the copy took
-   * 0.43 s instead of 1.4 s (measured at that scale). A restored state keeps that order.
+   * Why: at the serve benchmark's scale (1M entities, 20M events) the copy takes over a second, and a server must
+   * go on answering reads, and applying what it is sent, meanwhile. Entities are copied in the order of their
+   * regions in the slab, not in the order they arrived: each one's events are then next to the last one's, and the
+   * copy took 0.43 s instead of 1.4 s (measured at that scale). A restored state keeps that order.
    */
-  *snapshotSteps(entitiesPerStep: number, evictIdle: boolean): Generator<void, GroupSnapshot, void> {
-    // First the sizes, and each entity's entry in the key index by the place of its region.
+  *beginSnapshot(
+    entitiesPerStep: number,
+    evictIdle: boolean,
+  ): Generator<true, Generator<false, GroupSnapshot, void>, void> {
+    if (this.beforeWrite)
+      throw new Error(`feature group \`${this.group.name}\`: a snapshot is being copied already`);
     const span = this.entities.entrySpan;
-    // Entry + 1 by place (0: no region starts there).
-    const entryAt = new Int32Array(this.shared.regionPlaces);
-    yield;
+    const entitySpan = this.shared.entities.span;
+    // Entity + 1 by the place of its region (0: no region starts there); entry + 1 by entity, for its key.
+    const entityAt = new Int32Array(this.shared.regionPlaces);
+    const entryOf = new Int32Array(entitySpan);
+    yield true;
+    const evicting = evictIdle && this.retentionHorizonMs !== null;
     let total = 0;
     const place = (entity: number, entry: number): void => {
       const timeline = this.timeline.at(entity);
+      // Evicting may move the entity: it is placed after, and nothing moves it again before the copy.
+      if (evicting && timeline.oldestTime < this.cutoff) this.evict(timeline);
       total += timeline.n;
-      entryAt[timeline.regionPlace] = entry + 1;
+      entityAt[timeline.regionPlace] = entity + 1;
+      entryOf[entity] = entry + 1;
     };
     for (let from = 0; from < span; from += entitiesPerStep) {
       this.entities.forEachValue(place, from, from + entitiesPerStep);
-      yield;
+      yield true;
     }
+    // In the order of places: each entity's index in the output (+ 1 while it is still to be copied), its key,
+    // its count and where its events go.
     const size = this.entities.size;
     const keys: PackedKeys = {
       chars: new Uint16Array(this.entities.liveChars),
@@ -401,59 +424,88 @@ export class FeatureGroupEngine {
       charCount: 0,
     };
     const counts = new Int32Array(size);
+    const pending = new Int32Array(entitySpan);
+    const offsets = new Float64Array(entitySpan);
+    let at = 0;
+    for (let p = 0; p < entityAt.length; p++) {
+      const entity = entityAt[p]! - 1;
+      if (entity < 0) continue;
+      const k = keys.count;
+      this.entities.packKey(entryOf[entity]! - 1, keys);
+      pending[entity] = k + 1;
+      offsets[entity] = at;
+      counts[k] = this.timeline.at(entity).n;
+      at += counts[k]!;
+      if (keys.count % entitiesPerStep === 0) yield true;
+    }
     // One column per step: allocating the columns took 8–13 ms at the serve benchmark's scale.
     const times = new Float64Array(total);
-    yield;
+    yield true;
     const seqs = new Float64Array(total);
-    yield;
+    yield true;
     const numeric: Float64Array[] = [];
     for (const _ of this.layout.numericFields) {
       numeric.push(new Float64Array(total));
-      yield;
+      yield true;
     }
     const categorical: Int32Array[] = [];
     for (const _ of this.layout.categoricalFields) {
       categorical.push(new Int32Array(total));
-      yield;
+      yield true;
     }
-    let at = 0;
+    const dictionarySizes = this.shared.dictionaries.map((d) => d.size);
+    const { watermark, readableFrom } = this;
     const evicted = { entities: [] as number[], prefixes: [] as PrefixSnapshot[] };
-    const evicting = evictIdle && this.retentionHorizonMs !== null;
-    // An entity that evicts may move to another region: the places were all taken before the first one moved.
-    let copied = 0;
-    for (let p = 0; p < entryAt.length; p++) {
-      const entry = entryAt[p]! - 1;
-      if (entry < 0) continue;
-      const timeline = this.timeline.at(this.entities.valueAt(entry));
-      if (evicting && timeline.oldestTime < this.cutoff) this.evict(timeline);
-      const e = keys.count;
-      this.entities.packKey(entry, keys);
+    const copy = (entity: number): void => {
+      const k = pending[entity]! - 1;
+      pending[entity] = 0;
+      const timeline = this.timeline.at(entity);
       const prefix = timeline.prefixSnapshot();
       if (prefix) {
-        evicted.entities.push(e);
+        evicted.entities.push(k);
         evicted.prefixes.push(prefix);
       }
-      counts[e] = timeline.n;
-      timeline.copyTo(times, seqs, numeric, categorical, at);
-      at += timeline.n;
-      if (++copied % entitiesPerStep === 0) yield;
-    }
-    const dictionaries = this.shared.dictionaries.map((d) => [...d.values]);
-    const { watermark, readableFrom } = this;
-    // Eviction shrinks what entities hold: the columns end where the last entity's events do.
-    return {
-      dictionaries,
-      keyChars: keys.chars,
-      keyLengths: keys.lengths,
-      counts,
-      times: times.subarray(0, at),
-      seqs: seqs.subarray(0, at),
-      numeric: numeric.map((column) => column.subarray(0, at)),
-      categorical: categorical.map((column) => column.subarray(0, at)),
-      watermark,
-      readableFrom,
-      evicted,
+      timeline.copyTo(times, seqs, numeric, categorical, offsets[entity]!);
     };
+    // Entities made from now on are not in the snapshot (and have numbers past the end of `pending`).
+    this.beforeWrite = (entity) => {
+      if (entity < entitySpan && pending[entity] !== 0) copy(entity);
+    };
+    const engine = this;
+    return (function* copySteps(): Generator<false, GroupSnapshot, void> {
+      try {
+        let copied = 0;
+        for (let p = 0; p < entityAt.length; p++) {
+          const entity = entityAt[p]! - 1;
+          if (entity < 0 || pending[entity] === 0) continue;
+          copy(entity);
+          if (++copied % entitiesPerStep === 0) yield false;
+        }
+      } finally {
+        engine.beforeWrite = null;
+      }
+      // Entities copied before they changed came out of order: prefixes in the order of the entities, as a
+      // snapshot taken at once has them.
+      const order = evicted.entities
+        .map((_, i) => i)
+        .sort((a, b) => evicted.entities[a]! - evicted.entities[b]!);
+      return {
+        dictionaries: engine.shared.dictionaries.map((d, c) => d.values.slice(0, dictionarySizes[c])),
+        keyChars: keys.chars,
+        keyLengths: keys.lengths,
+        counts,
+        times,
+        seqs,
+        numeric,
+        categorical,
+        watermark,
+        readableFrom,
+        evicted: {
+          entities: order.map((i) => evicted.entities[i]!),
+          prefixes: order.map((i) => evicted.prefixes[i]!),
+        },
+      };
+    })();
   }
 
   /** Loads a snapshot into an empty engine; indexes are rebuilt by the reads that need them. */

@@ -65,6 +65,11 @@ class EntityTable {
   private readonly spare: number[] = [];
   private end = 0;
 
+  /** Entity numbers in use are below this. */
+  get span(): number {
+    return this.end;
+  }
+
   add(): number {
     const reused = this.spare.pop();
     if (reused !== undefined) return reused;
