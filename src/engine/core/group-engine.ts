@@ -187,9 +187,10 @@ export class FeatureGroupEngine {
   evictIdle(): void {
     if (this.retentionHorizonMs === null) return;
     this.entities.forEachValue((entity) => {
+      if (this.timeline.at(entity).oldestTime >= this.cutoff) return;
+      // Only an entity that evicts changes: a snapshot being copied copies it first, and no other.
       if (this.beforeWrite !== null) this.beforeWrite(entity);
-      const timeline = this.timeline.at(entity);
-      if (timeline.oldestTime < this.cutoff) this.evict(timeline);
+      this.evict(this.timeline.at(entity));
     });
   }
 
