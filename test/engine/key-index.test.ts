@@ -1,7 +1,7 @@
 /** The off-heap key index behaves as a Map<string, number>: same values, same size, same order of entries. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ABSENT, KeyIndex } from '../../src/engine/core/key-index.js';
+import { ABSENT, KeyIndex, keyFromChars } from '../../src/engine/core/key-index.js';
 
 /** Keys that collide in the table often (many short ones), any UTF-16 (lone surrogates too), and long ones. */
 const keyArbitrary = fc.oneof(
@@ -26,6 +26,16 @@ function expectSame(index: KeyIndex, model: Map<string, number>): void {
   const values: number[] = [];
   index.forEachValue((value) => values.push(value));
   expect(values).toEqual([...model.values()]);
+  // What a snapshot packs: every live key's code units, in order, in exactly liveChars of room.
+  const packed = {
+    chars: new Uint16Array(index.liveChars),
+    lengths: new Int32Array(index.size),
+    count: 0,
+    charCount: 0,
+  };
+  index.forEachValue((_, entry) => index.packKey(entry, packed));
+  expect(packed.charCount).toBe(packed.chars.length);
+  expect(keyFromChars(packed.chars, 0, packed.chars.length)).toBe([...model.keys()].join(''));
 }
 
 describe('the key index', () => {

@@ -112,7 +112,7 @@ export class Core {
    * snapshot() in steps of about `entitiesPerStep` entities. Steps that yield `true` need the state unchanged
    * (the online processor holds back its applies); once a step yields `false`, the state may change between steps,
    * and the snapshot is still of the state as it was then (FeatureGroupEngine.beginSnapshot). With `evictIdle`,
-   * evictIdle() is done in the first steps.
+   * it is of the state after evictIdle() at that moment (each entity evicts as it is copied).
    */
   *snapshotSteps(entitiesPerStep: number, evictIdle: boolean): Generator<boolean, CoreSnapshot, void> {
     const copies: [string, Generator<false, GroupSnapshot, void>][] = [];

@@ -16,6 +16,11 @@ import { GroupShared, Timeline } from './timeline.js';
 
 /** Shared, never written: a group without lookups enriches nothing, and allocates nothing per event. */
 const NO_ROWS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+/**
+ * A snapshot's first part does ~1/30 of the copy's work per entity (a few sequential loads and stores): its steps
+ * take this many times the copy's entities, so that they last about as long.
+ */
+const HELD_STEP_FACTOR = 32;
 
 /** One entity's events as columns: row i is (times[i], seqs[i], fields[name][i]). */
 export interface EntityBatch {
@@ -107,8 +112,11 @@ export class FeatureGroupEngine {
   private readonly shared: GroupShared;
   /** Entity numbers by key, in order of arrival (snapshots keep it), off the heap (key-index.ts). */
   private readonly entities = new KeyIndex();
-  /** While a snapshot is being copied: called before an entity's events change (beginSnapshot). */
-  private beforeWrite: ((entity: number) => void) | null = null;
+  /**
+   * While a snapshot is being copied: called before an entity's events change, or before it is dropped
+   * (beginSnapshot).
+   */
+  private beforeWrite: ((entity: number, dropping: boolean) => void) | null = null;
   /** The one cursor over this group's timelines, pointed at each entity in turn. */
   private readonly timeline: Timeline;
   private readonly keyField: string;
@@ -152,7 +160,7 @@ export class FeatureGroupEngine {
   private timelineOf(key: string, capacity: number): Timeline {
     const entity = this.entities.get(key);
     if (entity !== ABSENT) {
-      if (this.beforeWrite !== null) this.beforeWrite(entity);
+      if (this.beforeWrite !== null) this.beforeWrite(entity, false);
       return this.timeline.at(entity);
     }
     this.timeline.create(capacity);
@@ -177,9 +185,9 @@ export class FeatureGroupEngine {
     return this.retentionHorizonMs !== null;
   }
 
-  private evict(timeline: Timeline): void {
-    timeline.evictBefore(this.cutoff);
-    const readable = this.cutoff + this.layout.retention.spanMs;
+  private evict(timeline: Timeline, cutoff = this.cutoff): void {
+    timeline.evictBefore(cutoff);
+    const readable = cutoff + this.layout.retention.spanMs;
     if (readable > this.readableFrom) this.readableFrom = readable;
   }
 
@@ -189,7 +197,7 @@ export class FeatureGroupEngine {
     this.entities.forEachValue((entity) => {
       if (this.timeline.at(entity).oldestTime >= this.cutoff) return;
       // Only an entity that evicts changes: a snapshot being copied copies it first, and no other.
-      if (this.beforeWrite !== null) this.beforeWrite(entity);
+      if (this.beforeWrite !== null) this.beforeWrite(entity, false);
       this.evict(this.timeline.at(entity));
     });
   }
@@ -377,17 +385,25 @@ export class FeatureGroupEngine {
    * Starts a snapshot of the group's state as plain data, for checkpoints (the dictionaries' values and every
    * entity's events), in two parts:
    * - this generator, whose steps yield `true`: the state must not change until it returns (the online processor
-   *   holds back its applies). It notes each entity's place in the output and allocates the columns. With
-   *   `evictIdle`, each entity first evicts what it holds past the retention cutoff (evictIdle(), in these steps).
+   *   holds back its applies). It notes which entities the snapshot holds, their keys' entries and the order of
+   *   their regions, and allocates the columns. Sequential passes over typed columns only: ~25 ms at the serve
+   *   benchmark's 1M entities, in steps of HELD_STEP_FACTOR × `entitiesPerStep` entities.
    * - the generator it returns, whose steps yield `false`: it copies the entities, and the state may change
-   *   between its steps. An entity about to change that is not copied yet is copied first (timelineOf and
-   *   evictIdle, the only ways to an entity's events for writing, ask). It returns the state as it was when the
+   *   between its steps. An entity about to change that is not copied yet is copied first (timelineOf, evictIdle
+   *   and forget, the only ways to an entity's events for writing, ask). It returns the state as it was when the
    *   first part returned.
    *
-   * Why: at the serve benchmark's scale (1M entities, 20M events) the copy takes over a second, and a server must
-   * go on answering reads, and applying what it is sent, meanwhile. Entities are copied in the order of their
-   * regions in the slab, not in the order they arrived: each one's events are then next to the last one's, and the
-   * copy took 0.43 s instead of 1.4 s (measured at that scale). A restored state keeps that order.
+   * With `evictIdle`, the snapshot is of the state after evictIdle() at that moment: each entity evicts what it
+   * holds past that moment's cutoff just before it is copied, which changes no read (evicting is what retention
+   * does anyway) and leaves the entity as evictIdle() would have.
+   *
+   * Why: at the serve benchmark's scale (1M entities, 20M events) the copy takes about a second, and a server
+   * must go on answering reads, and applying what it is sent, meanwhile. The first part used to fix each entity's
+   * place in the output and evict idle ones: random accesses to every entity's key, count and oldest event, which
+   * held applies back for 0.35–0.55 s (measured). Now entities go to the output in the order they are copied, and
+   * each is looked at only then. Entities are copied in the order of their regions in the slab, not in the order
+   * they arrived: each one's events are then next to the last one's, and the copy took 0.43 s instead of 1.4 s
+   * (measured at that scale). A restored state keeps that order.
    */
   *beginSnapshot(
     entitiesPerStep: number,
@@ -395,28 +411,24 @@ export class FeatureGroupEngine {
   ): Generator<true, Generator<false, GroupSnapshot, void>, void> {
     if (this.beforeWrite)
       throw new Error(`feature group \`${this.group.name}\`: a snapshot is being copied already`);
-    const span = this.entities.entrySpan;
     const entitySpan = this.shared.entities.span;
-    // Entity + 1 by the place of its region (0: no region starts there); entry + 1 by entity, for its key.
+    // Entity + 1 by the place of its region (0: no region starts there).
     const entityAt = new Int32Array(this.shared.regionPlaces);
-    const entryOf = new Int32Array(entitySpan);
+    // Entry + 1 by entity while the entity is still to be copied (its key's entry in the key index), else 0.
+    const pending = new Int32Array(entitySpan);
     yield true;
-    const evicting = evictIdle && this.retentionHorizonMs !== null;
     let total = 0;
-    const place = (entity: number, entry: number): void => {
+    const note = (entity: number, entry: number): void => {
       const timeline = this.timeline.at(entity);
-      // Evicting may move the entity: it is placed after, and nothing moves it again before the copy.
-      if (evicting && timeline.oldestTime < this.cutoff) this.evict(timeline);
       total += timeline.n;
       entityAt[timeline.regionPlace] = entity + 1;
-      entryOf[entity] = entry + 1;
+      pending[entity] = entry + 1;
     };
-    for (let from = 0; from < span; from += entitiesPerStep) {
-      this.entities.forEachValue(place, from, from + entitiesPerStep);
+    const heldStep = entitiesPerStep * HELD_STEP_FACTOR;
+    for (let from = 0; from < this.entities.entrySpan; from += heldStep) {
+      this.entities.forEachValue(note, from, from + heldStep);
       yield true;
     }
-    // In the order of places: each entity's index in the output (+ 1 while it is still to be copied), its key,
-    // its count and where its events go.
     const size = this.entities.size;
     const keys: PackedKeys = {
       chars: new Uint16Array(this.entities.liveChars),
@@ -425,21 +437,8 @@ export class FeatureGroupEngine {
       charCount: 0,
     };
     const counts = new Int32Array(size);
-    const pending = new Int32Array(entitySpan);
-    const offsets = new Float64Array(entitySpan);
-    let at = 0;
-    for (let p = 0; p < entityAt.length; p++) {
-      const entity = entityAt[p]! - 1;
-      if (entity < 0) continue;
-      const k = keys.count;
-      this.entities.packKey(entryOf[entity]! - 1, keys);
-      pending[entity] = k + 1;
-      offsets[entity] = at;
-      counts[k] = this.timeline.at(entity).n;
-      at += counts[k]!;
-      if (keys.count % entitiesPerStep === 0) yield true;
-    }
-    // One column per step: allocating the columns took 8–13 ms at the serve benchmark's scale.
+    // One column per step: allocating the columns took 8–13 ms at the serve benchmark's scale. Evictions make
+    // the events fewer than `total`: the columns are cut to what was copied.
     const times = new Float64Array(total);
     yield true;
     const seqs = new Float64Array(total);
@@ -455,22 +454,41 @@ export class FeatureGroupEngine {
       yield true;
     }
     const dictionarySizes = this.shared.dictionaries.map((d) => d.size);
-    const { watermark, readableFrom } = this;
+    const { watermark } = this;
+    const cutoff = evictIdle && this.retentionHorizonMs !== null ? this.cutoff : Number.NEGATIVE_INFINITY;
+    let readableFrom = this.readableFrom;
     const evicted = { entities: [] as number[], prefixes: [] as PrefixSnapshot[] };
+    let at = 0;
     const copy = (entity: number): void => {
-      const k = pending[entity]! - 1;
+      const entry = pending[entity]! - 1;
       pending[entity] = 0;
       const timeline = this.timeline.at(entity);
+      if (timeline.oldestTime < cutoff) {
+        this.evict(timeline, cutoff);
+        readableFrom = Math.max(readableFrom, cutoff + this.layout.retention.spanMs);
+      }
+      const k = keys.count;
+      this.entities.packKey(entry, keys);
       const prefix = timeline.prefixSnapshot();
       if (prefix) {
         evicted.entities.push(k);
         evicted.prefixes.push(prefix);
       }
-      timeline.copyTo(times, seqs, numeric, categorical, offsets[entity]!);
+      counts[k] = timeline.n;
+      timeline.copyTo(times, seqs, numeric, categorical, at);
+      at += timeline.n;
     };
-    // Entities made from now on are not in the snapshot (and have numbers past the end of `pending`).
-    this.beforeWrite = (entity) => {
-      if (entity < entitySpan && pending[entity] !== 0) copy(entity);
+    const copyRest = (): void => {
+      for (let p = 0; p < entityAt.length; p++) {
+        const entity = entityAt[p]! - 1;
+        if (entity >= 0 && pending[entity] !== 0) copy(entity);
+      }
+    };
+    // Entities made from now on are not in the snapshot (and have numbers past the end of `pending`). Before an
+    // entity is dropped (forget), the rest is copied: its key's entry may move once it is gone.
+    this.beforeWrite = (entity, dropping) => {
+      if (dropping) copyRest();
+      else if (entity < entitySpan && pending[entity] !== 0) copy(entity);
     };
     const engine = this;
     return (function* copySteps(): Generator<false, GroupSnapshot, void> {
@@ -485,20 +503,22 @@ export class FeatureGroupEngine {
       } finally {
         engine.beforeWrite = null;
       }
-      // Entities copied before they changed came out of order: prefixes in the order of the entities, as a
+      // Entities copied before they changed came out of order: prefixes in the order of the output, as a
       // snapshot taken at once has them.
       const order = evicted.entities
         .map((_, i) => i)
         .sort((a, b) => evicted.entities[a]! - evicted.entities[b]!);
+      const cut = <T extends Float64Array | Int32Array>(column: T): T =>
+        (at === total ? column : column.subarray(0, at)) as T;
       return {
         dictionaries: engine.shared.dictionaries.map((d, c) => d.values.slice(0, dictionarySizes[c])),
         keyChars: keys.chars,
         keyLengths: keys.lengths,
         counts,
-        times,
-        seqs,
-        numeric,
-        categorical,
+        times: cut(times),
+        seqs: cut(seqs),
+        numeric: numeric.map(cut),
+        categorical: categorical.map(cut),
         watermark,
         readableFrom,
         evicted: {
@@ -542,6 +562,7 @@ export class FeatureGroupEngine {
   forget(key: string): void {
     const entity = this.entities.get(key);
     if (entity === ABSENT) return;
+    if (this.beforeWrite !== null) this.beforeWrite(entity, true);
     this.timeline.at(entity).release();
     this.entities.delete(key);
   }

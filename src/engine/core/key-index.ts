@@ -56,6 +56,8 @@ export class KeyIndex {
   /** Entries appended, deleted ones included (the end of the entry columns). */
   private appended = 0;
   private live = 0;
+  /** Code units of the live keys (a snapshot's first part needs it, without a pass over every entry). */
+  private liveCharCount = 0;
 
   get size(): number {
     return this.live;
@@ -91,6 +93,7 @@ export class KeyIndex {
     for (let i = 0; i < key.length; i++) this.chars[this.charsUsed + i] = key.charCodeAt(i);
     this.charsUsed += key.length;
     this.live++;
+    this.liveCharCount += key.length;
     placeEntry(this.slots, entry, hash);
   }
 
@@ -98,6 +101,7 @@ export class KeyIndex {
   delete(key: string): boolean {
     const slot = this.slotOf(key, hashString(key) | 0);
     if (slot < 0) return false;
+    this.liveCharCount -= key.length;
     this.lengths[this.slots[slot]! - 1] = DELETED;
     this.live--;
     this.closeGap(slot);
@@ -128,10 +132,7 @@ export class KeyIndex {
 
   /** UTF-16 code units of all live keys (the size of a PackedKeys' `chars` that holds them all). */
   get liveChars(): number {
-    let chars = 0;
-    for (let entry = 0; entry < this.appended; entry++)
-      if (this.lengths[entry] !== DELETED) chars += this.lengths[entry]!;
-    return chars;
+    return this.liveCharCount;
   }
 
   /** Appends a live entry's key to `into` (snapshots: no string made). */
