@@ -81,12 +81,14 @@ function plain(snapshot: CoreSnapshot) {
   const groups: Record<string, unknown> = {};
   for (const [name, group] of Object.entries(snapshot.groups)) {
     const prefixes = new Map(group.evicted?.entities.map((k, i) => [k, group.evicted!.prefixes[i]]));
+    const keyStarts = [0];
+    for (const length of group.keyLengths) keyStarts.push(keyStarts.at(-1)! + length);
     const entities: Record<string, unknown> = {};
     let at = 0;
-    let charAt = 0;
     group.counts.forEach((count, k) => {
-      const key = keyFromChars(group.keyChars, charAt, group.keyLengths[k]!);
-      charAt += group.keyLengths[k]!;
+      const keyIndex = group.keyOf?.[k] ?? k;
+      const key = keyFromChars(group.keyChars, keyStarts[keyIndex]!, group.keyLengths[keyIndex]!);
+      expect(entities[key]).toBeUndefined();
       const rows = (column: Float64Array | Int32Array) => column.subarray(at, at + count);
       entities[key] = {
         times: rows(group.times),

@@ -43,7 +43,12 @@ export interface GroupSnapshot {
    */
   readonly keyChars: Uint16Array;
   readonly keyLengths: Int32Array;
-  /** Events of each entity, in the order of the keys. */
+  /**
+   * Entity e's key is key keyOf[e] (absent: key e). Keys are packed in the order they were made, entities in the
+   * order they were copied, so that neither part needs the other's order (beginSnapshot).
+   */
+  readonly keyOf?: Int32Array;
+  /** Events of each entity (as many entities as keys). */
   readonly counts: Int32Array;
   readonly times: Float64Array;
   readonly seqs: Float64Array;
@@ -113,8 +118,7 @@ export class FeatureGroupEngine {
   /** Entity numbers by key, in order of arrival (snapshots keep it), off the heap (key-index.ts). */
   private readonly entities = new KeyIndex();
   /**
-   * While a snapshot is being copied: called before an entity's events change, or before it is dropped
-   * (beginSnapshot).
+   * While a snapshot is being copied: called before an entity's events change or it is dropped (beginSnapshot).
    */
   private beforeWrite: ((entity: number, dropping: boolean) => void) | null = null;
   /** The one cursor over this group's timelines, pointed at each entity in turn. */
@@ -385,9 +389,9 @@ export class FeatureGroupEngine {
    * Starts a snapshot of the group's state as plain data, for checkpoints (the dictionaries' values and every
    * entity's events), in two parts:
    * - this generator, whose steps yield `true`: the state must not change until it returns (the online processor
-   *   holds back its applies). It notes which entities the snapshot holds, their keys' entries and the order of
-   *   their regions, and allocates the columns. Sequential passes over typed columns only: ~25 ms at the serve
-   *   benchmark's 1M entities, in steps of HELD_STEP_FACTOR × `entitiesPerStep` entities.
+   *   holds back its applies). It notes which entities the snapshot holds and the order of their regions, and
+   *   allocates the columns: sequential passes over typed columns only, in steps of HELD_STEP_FACTOR ×
+   *   `entitiesPerStep` entities.
    * - the generator it returns, whose steps yield `false`: it copies the entities, and the state may change
    *   between its steps. An entity about to change that is not copied yet is copied first (timelineOf, evictIdle
    *   and forget, the only ways to an entity's events for writing, ask). It returns the state as it was when the
@@ -397,13 +401,13 @@ export class FeatureGroupEngine {
    * holds past that moment's cutoff just before it is copied, which changes no read (evicting is what retention
    * does anyway) and leaves the entity as evictIdle() would have.
    *
-   * Why: at the serve benchmark's scale (1M entities, 20M events) the copy takes about a second, and a server
-   * must go on answering reads, and applying what it is sent, meanwhile. The first part used to fix each entity's
-   * place in the output and evict idle ones: random accesses to every entity's key, count and oldest event, which
-   * held applies back for 0.35–0.55 s (measured). Now entities go to the output in the order they are copied, and
-   * each is looked at only then. Entities are copied in the order of their regions in the slab, not in the order
-   * they arrived: each one's events are then next to the last one's, and the copy took 0.43 s instead of 1.4 s
-   * (measured at that scale). A restored state keeps that order.
+   * Entities go to the output in the order they are copied; keys are packed in the order they were made, at the
+   * copy's pace, and `keyOf` joins the two. Why: the first part used to fix each entity's place in the output
+   * with its key and count, and to run evictIdle(): random accesses to a million entities that held applies back
+   * for 0.7–0.85 s at the serve benchmark's scale (1M entities, 20M events); now 50–65 ms (measured). Entities
+   * are copied in the order of their regions in the slab, not in the order they arrived: each one's events are
+   * then next to the last one's, and the copy took 0.43 s instead of 1.4 s (measured at that scale). A restored
+   * state keeps that order.
    */
   *beginSnapshot(
     entitiesPerStep: number,
@@ -414,21 +418,8 @@ export class FeatureGroupEngine {
     const entitySpan = this.shared.entities.span;
     // Entity + 1 by the place of its region (0: no region starts there).
     const entityAt = new Int32Array(this.shared.regionPlaces);
-    // Entry + 1 by entity while the entity is still to be copied (its key's entry in the key index), else 0.
+    // Key + 1 by entity (its key's index in `keys`) while the entity is still to be copied, else 0.
     const pending = new Int32Array(entitySpan);
-    yield true;
-    let total = 0;
-    const note = (entity: number, entry: number): void => {
-      const timeline = this.timeline.at(entity);
-      total += timeline.n;
-      entityAt[timeline.regionPlace] = entity + 1;
-      pending[entity] = entry + 1;
-    };
-    const heldStep = entitiesPerStep * HELD_STEP_FACTOR;
-    for (let from = 0; from < this.entities.entrySpan; from += heldStep) {
-      this.entities.forEachValue(note, from, from + heldStep);
-      yield true;
-    }
     const size = this.entities.size;
     const keys: PackedKeys = {
       chars: new Uint16Array(this.entities.liveChars),
@@ -436,6 +427,22 @@ export class FeatureGroupEngine {
       count: 0,
       charCount: 0,
     };
+    yield true;
+    let total = 0;
+    const note = (entity: number): void => {
+      const timeline = this.timeline.at(entity);
+      total += timeline.n;
+      entityAt[timeline.regionPlace] = entity + 1;
+      pending[entity] = ++noted;
+    };
+    let noted = 0;
+    const heldStep = entitiesPerStep * HELD_STEP_FACTOR;
+    const keyEntries = this.entities.entrySpan;
+    for (let from = 0; from < keyEntries; from += heldStep) {
+      this.entities.forEachValue(note, from, from + heldStep);
+      yield true;
+    }
+    const keyOf = new Int32Array(size);
     const counts = new Int32Array(size);
     // One column per step: allocating the columns took 8–13 ms at the serve benchmark's scale. Evictions make
     // the events fewer than `total`: the columns are cut to what was copied.
@@ -459,36 +466,39 @@ export class FeatureGroupEngine {
     let readableFrom = this.readableFrom;
     const evicted = { entities: [] as number[], prefixes: [] as PrefixSnapshot[] };
     let at = 0;
+    let k = 0;
     const copy = (entity: number): void => {
-      const entry = pending[entity]! - 1;
+      keyOf[k] = pending[entity]! - 1;
       pending[entity] = 0;
       const timeline = this.timeline.at(entity);
       if (timeline.oldestTime < cutoff) {
         this.evict(timeline, cutoff);
         readableFrom = Math.max(readableFrom, cutoff + this.layout.retention.spanMs);
       }
-      const k = keys.count;
-      this.entities.packKey(entry, keys);
       const prefix = timeline.prefixSnapshot();
       if (prefix) {
         evicted.entities.push(k);
         evicted.prefixes.push(prefix);
       }
-      counts[k] = timeline.n;
+      counts[k++] = timeline.n;
       timeline.copyTo(times, seqs, numeric, categorical, at);
       at += timeline.n;
     };
-    const copyRest = (): void => {
-      for (let p = 0; p < entityAt.length; p++) {
-        const entity = entityAt[p]! - 1;
-        if (entity >= 0 && pending[entity] !== 0) copy(entity);
-      }
+    // Keys are packed a range of entries at a time beside the copy: sequential, but ~30 ms in all at 1M keys.
+    // Entries stay where they are while keys are only added; a key dropped could let them move (KeyIndex
+    // compacts), so the rest are packed first.
+    let keysPacked = 0;
+    const packKeys = (to: number): void => {
+      const end = Math.min(to, keyEntries);
+      if (end <= keysPacked) return;
+      this.entities.packKeys(keys, keysPacked, end);
+      keysPacked = end;
     };
-    // Entities made from now on are not in the snapshot (and have numbers past the end of `pending`). Before an
-    // entity is dropped (forget), the rest is copied: its key's entry may move once it is gone.
+    // Entities made from now on are not in the snapshot (and have numbers past the end of `pending`; one that
+    // takes the number of an entity dropped meanwhile finds it copied).
     this.beforeWrite = (entity, dropping) => {
-      if (dropping) copyRest();
-      else if (entity < entitySpan && pending[entity] !== 0) copy(entity);
+      if (dropping) packKeys(keyEntries);
+      if (entity < entitySpan && pending[entity] !== 0) copy(entity);
     };
     const engine = this;
     return (function* copySteps(): Generator<false, GroupSnapshot, void> {
@@ -498,8 +508,13 @@ export class FeatureGroupEngine {
           const entity = entityAt[p]! - 1;
           if (entity < 0 || pending[entity] === 0) continue;
           copy(entity);
-          if (++copied % entitiesPerStep === 0) yield false;
+          if (++copied % entitiesPerStep === 0) {
+            // Keys at the pace of the copy: as large a share of the entries as of the entities copied.
+            packKeys(Math.floor((k / size) * keyEntries));
+            yield false;
+          }
         }
+        packKeys(keyEntries);
       } finally {
         engine.beforeWrite = null;
       }
@@ -514,6 +529,7 @@ export class FeatureGroupEngine {
         dictionaries: engine.shared.dictionaries.map((d, c) => d.values.slice(0, dictionarySizes[c])),
         keyChars: keys.chars,
         keyLengths: keys.lengths,
+        keyOf,
         counts,
         times: cut(times),
         seqs: cut(seqs),
@@ -537,13 +553,15 @@ export class FeatureGroupEngine {
       const dictionary = this.shared.dictionaries[c]!;
       for (const value of values) dictionary.idOf(value);
     });
-    const { keyChars, keyLengths, counts } = snapshot;
+    const { keyChars, keyLengths, keyOf, counts } = snapshot;
+    const keyStarts = new Float64Array(keyLengths.length);
+    for (let key = 1; key < keyLengths.length; key++)
+      keyStarts[key] = keyStarts[key - 1]! + keyLengths[key - 1]!;
     const keys: string[] = new Array(keyLengths.length);
     let at = 0;
-    let charAt = 0;
     for (let e = 0; e < keyLengths.length; e++) {
-      keys[e] = keyFromChars(keyChars, charAt, keyLengths[e]!);
-      charAt += keyLengths[e]!;
+      const key = keyOf ? keyOf[e]! : e;
+      keys[e] = keyFromChars(keyChars, keyStarts[key]!, keyLengths[key]!);
       const count = counts[e]!;
       this.timelineOf(keys[e]!, count).appendBatch(snapshot, at, at + count);
       at += count;

@@ -135,14 +135,30 @@ export class KeyIndex {
     return this.liveCharCount;
   }
 
-  /** Appends a live entry's key to `into` (snapshots: no string made). */
-  packKey(entry: number, into: PackedKeys): void {
-    const length = this.lengths[entry]!;
-    const start = this.starts[entry]!;
-    const { chars } = into;
-    for (let i = 0; i < length; i++) chars[into.charCount + i] = this.chars[start + i]!;
-    into.charCount += length;
-    into.lengths[into.count++] = length;
+  /**
+   * Appends the keys of the live entries among [from, to) to `into`, in insertion order (snapshots: no string
+   * made). Their code units are copied in runs: entries' keys lie one after the other, holes aside.
+   */
+  packKeys(into: PackedKeys, from = 0, to = this.appended): void {
+    const end = Math.min(to, this.appended);
+    let runStart = -1;
+    let runEnd = -1;
+    const flush = (): void => {
+      if (runStart < runEnd) into.chars.set(this.chars.subarray(runStart, runEnd), into.charCount);
+      into.charCount += runEnd - runStart;
+    };
+    for (let entry = from; entry < end; entry++) {
+      const length = this.lengths[entry]!;
+      if (length === DELETED) continue;
+      const start = this.starts[entry]!;
+      if (start !== runEnd) {
+        flush();
+        runStart = start;
+      }
+      runEnd = start + length;
+      into.lengths[into.count++] = length;
+    }
+    flush();
   }
 
   /** Every key with its value, in insertion order. */
