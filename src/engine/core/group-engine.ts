@@ -404,7 +404,7 @@ export class FeatureGroupEngine {
    * Entities go to the output in the order they are copied; keys are packed in the order they were made, at the
    * copy's pace, and `keyOf` joins the two. Why: the first part used to fix each entity's place in the output
    * with its key and count, and to run evictIdle(): random accesses to a million entities that held applies back
-   * for 0.7–0.85 s at the serve benchmark's scale (1M entities, 20M events); now 50–65 ms (measured). Entities
+   * for 0.7–0.85 s at the serve benchmark's scale (1M entities, 20M events); now 49–64 ms (measured). Entities
    * are copied in the order of their regions in the slab, not in the order they arrived: each one's events are
    * then next to the last one's, and the copy took 0.43 s instead of 1.4 s (measured at that scale). A restored
    * state keeps that order.
