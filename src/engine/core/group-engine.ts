@@ -442,6 +442,21 @@ export class FeatureGroupEngine {
       this.entities.forEachValue(note, from, from + heldStep);
       yield true;
     }
+    // Keys are packed a range of entries at a time beside the copy: sequential, but ~30 ms in all at 1M keys.
+    // The entries stay where they are while keys are only added. KeyIndex squeezes out dropped keys' entries
+    // once they are half of them, which moves the rest: with dropped keys already (the offline sweep's), the
+    // keys are all packed now; a key dropped during the copy has the rest packed first.
+    let keysPacked = 0;
+    const packKeys = (to: number): void => {
+      const end = Math.min(to, keyEntries);
+      if (end <= keysPacked) return;
+      this.entities.packKeys(keys, keysPacked, end);
+      keysPacked = end;
+    };
+    if (keyEntries > size) {
+      packKeys(keyEntries);
+      yield true;
+    }
     const keyOf = new Int32Array(size);
     const counts = new Int32Array(size);
     // One column per step: allocating the columns took 8–13 ms at the serve benchmark's scale. Evictions make
@@ -483,16 +498,6 @@ export class FeatureGroupEngine {
       counts[k++] = timeline.n;
       timeline.copyTo(times, seqs, numeric, categorical, at);
       at += timeline.n;
-    };
-    // Keys are packed a range of entries at a time beside the copy: sequential, but ~30 ms in all at 1M keys.
-    // Entries stay where they are while keys are only added; a key dropped could let them move (KeyIndex
-    // compacts), so the rest are packed first.
-    let keysPacked = 0;
-    const packKeys = (to: number): void => {
-      const end = Math.min(to, keyEntries);
-      if (end <= keysPacked) return;
-      this.entities.packKeys(keys, keysPacked, end);
-      keysPacked = end;
     };
     // Entities made from now on are not in the snapshot (and have numbers past the end of `pending`; one that
     // takes the number of an entity dropped meanwhile finds it copied).
