@@ -523,11 +523,6 @@ export class FeatureGroupEngine {
       } finally {
         engine.beforeWrite = null;
       }
-      // Entities copied before they changed came out of order: prefixes in the order of the output, as a
-      // snapshot taken at once has them.
-      const order = evicted.entities
-        .map((_, i) => i)
-        .sort((a, b) => evicted.entities[a]! - evicted.entities[b]!);
       const cut = <T extends Float64Array | Int32Array>(column: T): T =>
         (at === total ? column : column.subarray(0, at)) as T;
       return {
@@ -542,10 +537,8 @@ export class FeatureGroupEngine {
         categorical: categorical.map(cut),
         watermark,
         readableFrom,
-        evicted: {
-          entities: order.map((i) => evicted.entities[i]!),
-          prefixes: order.map((i) => evicted.prefixes[i]!),
-        },
+        // In the order of the output: entities are numbered as they are copied, whoever copies them.
+        evicted,
       };
     })();
   }
