@@ -115,19 +115,13 @@ export class KeyIndex {
   }
 
   /**
-   * Calls `visit` with every live entry's value (and entry number), in insertion order, no key strings made; or
-   * with those among entries [from, to) of that order (`entrySpan` entries in all, holes included), for work done
-   * in steps.
+   * Calls `visit` with every live entry's value, in insertion order, no key strings made; or with those among
+   * entries [from, to) of that order (`entrySpan` entries in all, holes included), for work done in steps.
    */
-  forEachValue(visit: (value: number, entry: number) => void, from = 0, to = this.appended): void {
+  forEachValue(visit: (value: number) => void, from = 0, to = this.appended): void {
     const end = Math.min(to, this.appended);
     for (let entry = from; entry < end; entry++)
-      if (this.lengths[entry] !== DELETED) visit(this.values[entry]!, entry);
-  }
-
-  /** The value of a live entry (forEachValue gives entry numbers; they hold until the next `set`). */
-  valueAt(entry: number): number {
-    return this.values[entry]!;
+      if (this.lengths[entry] !== DELETED) visit(this.values[entry]!);
   }
 
   /** UTF-16 code units of all live keys (the size of a PackedKeys' `chars` that holds them all). */

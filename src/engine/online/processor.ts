@@ -352,7 +352,7 @@ export class OnlineProcessor {
       const applied = this.applied;
       const positions = Object.fromEntries([...this.positions].map(([source, ends]) => [source, [...ends]]));
       const watermarks = Object.fromEntries(this.watermarks);
-      // What idle entities hold beyond retention need not be written: evicted in the first steps.
+      // What idle entities hold beyond retention need not be written: each evicts it as it is copied.
       const steps = this.core.snapshotSteps(this.checkpointStep, true);
       let step = steps.next();
       while (!step.done && step.value) {
